@@ -1,0 +1,65 @@
+import type { MachineFacts } from '../model/facts.js';
+import type { ExecResult } from './machine.js';
+import { InfrastructureError } from '../core/errors.js';
+
+/**
+ * One POSIX sh script collects the facts on any machine (busybox guest, Debian host, SSH host,
+ * container), so the two worlds are measured the same way. Sections are separated by markers.
+ */
+export const FACTS_SCRIPT = [
+  'echo @@cpuinfo; cat /proc/cpuinfo 2>/dev/null | sed -n "1,/^$/p"',
+  'echo @@online; cat /sys/devices/system/cpu/online 2>/dev/null',
+  'echo @@present; cat /sys/devices/system/cpu/present 2>/dev/null',
+  'echo @@meminfo; grep -E "^(MemTotal|MemAvailable):" /proc/meminfo',
+  'echo @@clocksource; cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null',
+  'echo @@available; cat /sys/devices/system/clocksource/clocksource0/available_clocksource 2>/dev/null',
+  'echo @@kernel; uname -r',
+  'echo @@end',
+].join('; ');
+
+export async function collectFacts(run: (command: string[]) => Promise<ExecResult>): Promise<MachineFacts> {
+  const result = await run(['sh', '-c', FACTS_SCRIPT]);
+  if (result.exitCode !== 0 || !result.stdout.includes('@@end')) {
+    throw new InfrastructureError('FACTS', `collecting machine facts failed (exit ${result.exitCode})`, {
+      details: { stderr: result.stderr.slice(-500) },
+    });
+  }
+  return parseFacts(result.stdout);
+}
+
+export function parseFacts(text: string): MachineFacts {
+  const sections = new Map<string, string>();
+  let current = '';
+  for (const line of text.split('\n')) {
+    const marker = /^@@(\w+)$/.exec(line);
+    if (marker) {
+      current = marker[1]!;
+      sections.set(current, '');
+    } else if (current) sections.set(current, sections.get(current) + line + '\n');
+  }
+  const cpuinfo = sections.get('cpuinfo') ?? '';
+  const field = (name: string): string => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim() ?? '';
+  const meminfo = sections.get('meminfo') ?? '';
+  const kib = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? NaN);
+  return {
+    cpuModelName: field('model name'),
+    cpuFlags: field('flags').split(/\s+/).filter(Boolean).sort(),
+    onlineCpus: countCpuList(sections.get('online') ?? ''),
+    presentCpus: countCpuList(sections.get('present') ?? ''),
+    memTotalKiB: kib('MemTotal'),
+    memAvailableKiB: kib('MemAvailable'),
+    clocksource: (sections.get('clocksource') ?? '').trim(),
+    availableClocksources: (sections.get('available') ?? '').trim().split(/\s+/).filter(Boolean),
+    kernelRelease: (sections.get('kernel') ?? '').trim(),
+  };
+}
+
+/** Count a kernel CPU list such as "0-3,5,7-8". */
+export function countCpuList(list: string): number {
+  let count = 0;
+  for (const part of list.trim().split(',').filter(Boolean)) {
+    const [from, to] = part.split('-').map(Number);
+    count += to === undefined ? 1 : to - from! + 1;
+  }
+  return count;
+}

@@ -1,0 +1,70 @@
+import type { Backend, MachineSpec } from './machine-spec.js';
+
+export type AxisValue = string | number | boolean;
+
+/** The application under test. */
+export interface AppSpec {
+  /** argv, run in the guest (or on the host for physical backends). */
+  command: string[];
+  /** Host files brought into the guest payload (/opt/bothworlds/app). */
+  files: string[];
+  expectExit: number;
+  timeoutMs: number;
+  /** Health check argv; exit 0 means healthy. */
+  health?: string[];
+  /** A line of the application's output that means "ready" (a regular expression). */
+  readyPattern?: string;
+  env?: Record<string, string>;
+}
+
+/** When a timeline event fires. */
+export type Trigger =
+  | { kind: 'at'; afterMs: number }
+  | { kind: 'line'; pattern: string; source: 'app' | 'console' };
+
+/** One scheduled event of a cell's scenario; `kind` names a file under harness/inject/. */
+export interface TimelineEvent {
+  kind: string;
+  /** A short label for reports; defaults to the kind. */
+  label?: string;
+  trigger: Trigger;
+  /** Repeat the event this many extra times, `everyMs` apart. */
+  repeat?: { count: number; everyMs: number };
+  params: Record<string, unknown>;
+}
+
+export interface SuiteRef {
+  /** Built-in suite name ('cpu-model') or a path to a user's suite module. */
+  name: string;
+  options: Record<string, unknown>;
+}
+
+/** A physical host reached over SSH. Never carries secrets' contents, only paths. */
+export interface HostRef {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  keyPath?: string;
+  useAgent?: boolean;
+  knownHosts?: string | false;
+  labels: string[];
+  slots: number;
+}
+
+/** One fully resolved cell of a matrix. Stamped with the axis values that produced it. */
+export interface Cell {
+  /** Stable id derived from the axis values (same values → same id on every machine). */
+  id: string;
+  axes: Record<string, AxisValue>;
+  backend: Backend;
+  machine: MachineSpec;
+  app: AppSpec;
+  suites: SuiteRef[];
+  events: TimelineEvent[];
+  host?: HostRef;
+  /** Per-cell deadline for everything (boot, app, events, suites). */
+  timeoutMs: number;
+  /** Retries allowed for `error` outcomes only. */
+  retries: number;
+}
