@@ -123,6 +123,11 @@ export interface StartedMachine extends AsyncDisposable {
   readonly payloadDir: string;
   /** Metrics of starting (boot_ms, agent_ms ...). */
   readonly startMetrics: Metrics;
+  /**
+   * Resolves (never rejects) with an infrastructure error if the machine is lost unexpectedly:
+   * QEMU crashed, the SSH connection dropped, the container died. Never resolves on a clean stop.
+   */
+  readonly lost?: Promise<Error>;
 
   exec(command: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Start a command in the background; its output lines go to `output` with source 'app'. */

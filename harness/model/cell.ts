@@ -15,6 +15,12 @@ export interface AppSpec {
   /** A line of the application's output that means "ready" (a regular expression). */
   readyPattern?: string;
   env?: Record<string, string>;
+  /**
+   * A service runs until bothworlds stops it: it must still be running when the timeline and the
+   * suites' checks are done, and is then stopped with SIGTERM. Otherwise the app must exit by
+   * itself within `timeoutMs` with `expectExit`.
+   */
+  service?: boolean;
 }
 
 /** When a timeline event fires. */
