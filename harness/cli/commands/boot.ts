@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
+import { startQemuMachine } from '../../machines/qemu/machine.js';
+import { ResourceScope } from '../../run/resources.js';
+import { handleInterrupts } from '../../run/signals.js';
+
+/** Boot the default guest, run one command in it and print what it printed. */
+export async function bootCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      cpu: { type: 'string', default: DEFAULT_MACHINE.cpuModel },
+      vcpus: { type: 'string', default: '1' },
+      memory: { type: 'string', default: String(DEFAULT_MACHINE.memoryMiB) },
+      accel: { type: 'string', default: 'auto' },
+    },
+  });
+  const command = positionals.length > 0 ? positionals : ['sh', '-c', 'echo "$(uname -sr) | $(nproc) CPU(s) | $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ //") | $(grep MemTotal /proc/meminfo | tr -s " ")"'];
+  const interrupts = handleInterrupts();
+  const scope = new ResourceScope('boot');
+  try {
+    const vcpus = Number(values.vcpus);
+    const machine = await startQemuMachine(
+      { ...DEFAULT_MACHINE, cpuModel: values.cpu!, vcpus, maxVcpus: vcpus, memoryMiB: Number(values.memory), accel: values.accel as 'auto' },
+      { scope, name: 'boot' },
+    );
+    process.stderr.write(`booted ${values.cpu} under ${machine.accel.toUpperCase()} to a working agent in ${machine.startMetrics.boot_ms!.value.toFixed(0)} ms\n`);
+    const result = await machine.exec(command, { timeoutMs: 60_000 });
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    await machine.stop();
+    return result.exitCode ?? 1;
+  } finally {
+    await scope.dispose();
+    interrupts.uninstall();
+  }
+}

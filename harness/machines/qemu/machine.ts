@@ -1,0 +1,191 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { attachCleanupError, type InfrastructureError } from '../../core/errors.js';
+import { pollUntil } from '../../core/deadline.js';
+import { ResourceScope, rootScope } from '../../run/resources.js';
+import { LineBuffer } from '../line-source.js';
+import { collectFacts } from '../facts.js';
+import type { MachineSpec } from '../../model/machine-spec.js';
+import type { MachineFacts } from '../../model/facts.js';
+import { metric, type Metrics } from '../../model/metrics.js';
+import type { Payload } from '../../images/payload.js';
+import type { GuestAgent } from '../../qga/client.js';
+import type { QmpClient } from '../../qmp/client.js';
+import type {
+  BackgroundProcess,
+  ExecOptions,
+  ExecResult,
+  MachineControls,
+  StartedMachine,
+} from '../machine.js';
+import { resolveAccel, probeKvm, type KvmProbe } from './accel.js';
+import { resolveBoot } from './boot-source.js';
+import { QemuInstance } from './instance.js';
+import { spawnInGuest } from './guest-process.js';
+import type { QemuLaunchConfig } from './argv.js';
+import { createQemuControls } from './controls/index.js';
+import { ensureDefaultImage } from '../../images/default-image.js';
+
+export interface QemuMachineOptions {
+  /** Owner of everything this machine creates; defaults to a child of the root scope. */
+  scope?: ResourceScope;
+  name?: string;
+  /** Files of the application under test, placed under /opt/bothworlds/app in the guest. */
+  payload?: Payload;
+  /** Deadline for boot to a working agent (TCG on 2 busy cores is slow: default 90 s). */
+  bootTimeoutMs?: number;
+  /** The KVM probe's answer, when the caller already has it. */
+  kvm?: KvmProbe;
+  /** Restore from a snapshot instead of booting (`-incoming URI`, then `cont`). */
+  incoming?: string;
+  /** Let an in-guest listener online hot-plugged CPUs (`bw.autoonline=1`) instead of the agent. */
+  autoOnline?: boolean;
+}
+
+/** A QEMU guest up to a working agent. One QEMU instance at a time; migration swaps it. */
+export class QemuMachine implements StartedMachine {
+  readonly backend = 'qemu' as const;
+  readonly payloadDir = '/opt/bothworlds/app';
+  readonly output: LineBuffer;
+  readonly controls: MachineControls;
+  readonly startMetrics: Metrics;
+  /** Resolves with an error when QEMU dies unexpectedly (crash, killed) — the cell is an `error`. */
+  readonly lost: Promise<InfrastructureError>;
+  private current: QemuInstance;
+  private stopped = false;
+  private reportLost!: (error: InfrastructureError) => void;
+
+  constructor(
+    readonly name: string,
+    readonly spec: MachineSpec,
+    readonly accel: 'kvm' | 'tcg',
+    readonly launch: Omit<QemuLaunchConfig, 'sockets' | 'name'>,
+    readonly scope: ResourceScope,
+    instance: QemuInstance,
+    output: LineBuffer,
+    startMetrics: Metrics,
+  ) {
+    this.output = output;
+    this.current = instance;
+    this.startMetrics = startMetrics;
+    this.lost = new Promise((resolve) => (this.reportLost = resolve));
+    this.watch(instance);
+    this.controls = createQemuControls(this);
+  }
+
+  get origin(): number {
+    return this.output.origin;
+  }
+
+  get instance(): QemuInstance {
+    return this.current;
+  }
+
+  get qmp(): QmpClient {
+    return this.current.qmp;
+  }
+
+  get agent(): GuestAgent {
+    if (!this.current.agent) throw new Error(`machine ${this.name} has no connected agent`);
+    return this.current.agent;
+  }
+
+  /** QEMU's stderr (warnings such as TCG dropping CPU features). */
+  get qemuWarnings(): string[] {
+    return [...this.current.process.stderrLines];
+  }
+
+  /** Hand the machine over to another QEMU instance (live migration's destination). */
+  adopt(instance: QemuInstance): void {
+    this.current = instance;
+    this.watch(instance);
+  }
+
+  exec(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.agent.exec(command, options);
+  }
+
+  spawn(command: string[], options: ExecOptions = {}): Promise<BackgroundProcess> {
+    return spawnInGuest(() => this.agent, this.output, command, options);
+  }
+
+  writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
+    return this.agent.writeFile(path, data, mode);
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return this.agent.readFile(path);
+  }
+
+  facts(): Promise<MachineFacts> {
+    return collectFacts((command) => this.exec(command, { timeoutMs: 20_000 }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const errors: unknown[] = [];
+    try {
+      await this.current.stop();
+    } catch (error) {
+      errors.push(error);
+    }
+    errors.push(...(await this.scope.dispose()));
+    if (errors.length > 0) throw new AggregateError(errors, `stopping ${this.name} failed`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private watch(instance: QemuInstance): void {
+    void instance.lost.then((error) => {
+      if (!this.stopped && instance === this.current) this.reportLost(error);
+    });
+  }
+}
+
+let machineCounter = 0;
+
+/** Boot (or restore) a QEMU guest from a typed spec and wait until its agent answers. */
+export async function startQemuMachine(spec: MachineSpec, options: QemuMachineOptions = {}): Promise<QemuMachine> {
+  const name = options.name ?? `bw-${process.pid}-${++machineCounter}`;
+  const scope = (options.scope ?? rootScope).child(name);
+  const output = new LineBuffer();
+  try {
+    const kvm = options.kvm ?? (await probeKvm(await ensureDefaultImage()));
+    const accel = resolveAccel(spec, kvm);
+    const overlayDir = mkdtempSync(join(tmpdir(), 'bw-disk-'));
+    scope.registerTempDir(overlayDir);
+    const boot = await resolveBoot(spec.image, {
+      payload: options.payload,
+      overlayDir,
+      kernelAppend: [spec.kernelAppend, options.autoOnline ? 'bw.autoonline=1' : undefined].filter(Boolean).join(' ') || undefined,
+    });
+    const launch = { spec, accel, boot, ...(options.incoming ? { incoming: options.incoming } : {}) };
+    const launched = performance.now();
+    const instance = await QemuInstance.start({ scope, lines: output, name, config: launch });
+    const qmpReady = performance.now();
+    if (options.incoming) await resumeRestored(instance);
+    await instance.waitForAgent(options.bootTimeoutMs ?? 90_000);
+    const metrics: Metrics = {
+      qmp_ready_ms: metric(qmpReady - launched, 'ms'),
+      boot_ms: metric(performance.now() - launched, 'ms'),
+    };
+    return new QemuMachine(name, spec, accel, launch, scope, instance, output, metrics);
+  } catch (error) {
+    for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
+    throw error;
+  }
+}
+
+/** A snapshot restore stays `paused` after the incoming migration until told to `cont` (QEMU-NOTES). */
+async function resumeRestored(instance: QemuInstance): Promise<void> {
+  await pollUntil(
+    () => instance.qmp.execute('query-status'),
+    (status) => status.status !== 'inmigrate',
+    { timeoutMs: 60_000, intervalMs: 5, what: 'snapshot restore to finish (status leaving inmigrate)' },
+  );
+  await instance.qmp.execute('cont');
+}

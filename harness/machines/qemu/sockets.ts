@@ -1,0 +1,23 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ResourceScope } from '../../run/resources.js';
+import type { QemuSockets } from './argv.js';
+
+/**
+ * A private run directory (mkdtemp makes it 0700) holding one QEMU's sockets. Registered for
+ * removal before QEMU is started.
+ */
+export function createRunDir(scope: ResourceScope, label: string): { dir: string; sockets: QemuSockets } {
+  const dir = mkdtempSync(join(process.env.BOTHWORLDS_RUN_DIR ?? tmpdir(), `bw-${label.slice(0, 24)}-`));
+  scope.registerTempDir(dir);
+  return {
+    dir,
+    sockets: {
+      qmp: join(dir, 'qmp.sock'),
+      agent: join(dir, 'qga.sock'),
+      app: join(dir, 'app.sock'),
+      heartbeat: join(dir, 'heartbeat.sock'),
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { DeadlineError } from '../core/errors.js';
+import type { Cell } from '../model/cell.js';
+import { metric, type Metrics } from '../model/metrics.js';
+import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
+
+export interface ApplicationHooks {
+  onStarted(app: BackgroundProcess): void;
+  /** Runs while the application runs (the timeline and the suites' checks). */
+  duringApp(appStartedAt: number): Promise<void>;
+  metrics: Metrics;
+}
+
+/** Environment the application sees: the cell's axes as BW_AXIS_<NAME>, then the app's own env. */
+export function applicationEnv(cell: Cell): Record<string, string> {
+  const env: Record<string, string> = { BW_CELL_ID: cell.id };
+  for (const [name, value] of Object.entries(cell.axes)) {
+    env[`BW_AXIS_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(value);
+  }
+  return { ...env, ...cell.app.env };
+}
+
+/**
+ * Start the application, wait for its ready line, run the timeline while it runs, then judge it:
+ * a service must still be running (and healthy) and is stopped; a run-to-exit app must exit with
+ * the expected code in time. Returns why the application failed, or undefined.
+ */
+export async function runApplication(cell: Cell, machine: StartedMachine, hooks: ApplicationHooks): Promise<string | undefined> {
+  const { app } = cell;
+  const startedAt = performance.now();
+  const appProcess = await machine.spawn(app.command, { env: applicationEnv(cell) });
+  hooks.onStarted(appProcess);
+  if (app.readyPattern) {
+    try {
+      const line = await machine.output.waitForLine(new RegExp(app.readyPattern), app.timeoutMs, 'app');
+      hooks.metrics.app_ready_ms = metric(line.t - (startedAt - machine.origin), 'ms');
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+      const last = machine.output.lastLine('app')?.text ?? '(no output)';
+      return `the application never printed a line matching /${app.readyPattern}/ within ${app.timeoutMs} ms; last line: ${JSON.stringify(last)}`;
+    }
+  }
+  await hooks.duringApp(startedAt);
+
+  if (app.service) {
+    if (!(await appProcess.isRunning())) {
+      const result = await appProcess.wait(1_000);
+      return `the application (a service) exited during the test with code ${result.exitCode}${result.signal ? ` (signal ${result.signal})` : ''}`;
+    }
+    if (app.health) {
+      const health = await machine.exec(app.health, { timeoutMs: 10_000 });
+      if (health.exitCode !== 0) return `health check ${app.health.join(' ')} failed with code ${health.exitCode}: ${health.stdout.trim() || health.stderr.trim()}`;
+    }
+    await appProcess.kill('TERM');
+    try {
+      await appProcess.wait(10_000);
+    } catch {
+      await appProcess.kill('KILL');
+    }
+    hooks.metrics.app_ms = metric(performance.now() - startedAt, 'ms');
+    return undefined;
+  }
+
+  const remaining = Math.max(1_000, app.timeoutMs - (performance.now() - startedAt));
+  let result;
+  try {
+    result = await appProcess.wait(remaining);
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error;
+    await appProcess.kill('KILL').catch(() => undefined);
+    return `the application did not exit within its timeout of ${app.timeoutMs} ms`;
+  }
+  hooks.metrics.app_ms = metric(performance.now() - startedAt, 'ms');
+  if (result.exitCode !== app.expectExit) {
+    const tail = (result.stderr || result.stdout || machine.output.lastLine('app')?.text || '').trim().split('\n').slice(-3).join(' | ');
+    return `the application exited with code ${result.exitCode ?? `signal ${result.signal}`}, expected ${app.expectExit}${tail ? `: ${tail}` : ''}`;
+  }
+  return undefined;
+}

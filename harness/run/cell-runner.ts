@@ -1,0 +1,178 @@
+import { BothworldsError, categoryOf, describeError, InfrastructureError, UnsupportedError, type ErrorCategory } from '../core/errors.js';
+import type { Cell } from '../model/cell.js';
+import type { MachineFacts } from '../model/facts.js';
+import { metric, type Metrics } from '../model/metrics.js';
+import type { Outcome } from '../model/outcome.js';
+import { worstOutcome } from '../model/outcome.js';
+import type { CellResult, EventRecord, ErrorInfo, SuiteResult } from '../model/result.js';
+import type { StartedMachine } from '../machines/machine.js';
+import type { ResourceScope } from './resources.js';
+import { CellGuard, InterruptedError } from './guard.js';
+import { SuiteSession, type LoadedSuite } from '../suite/session.js';
+import { unmetNeeds } from '../suite/needs.js';
+import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
+import { runApplication } from './application.js';
+
+export interface CellRunEnvironment {
+  /** The run's scope; each attempt gets a child scope torn down when it ends. */
+  scope: ResourceScope;
+  /** Aborted on Ctrl+C. */
+  signal: AbortSignal;
+  kvmUsable: boolean;
+  loadSuites(cell: Cell): Promise<LoadedSuite[]>;
+  startMachine(cell: Cell, scope: ResourceScope): Promise<StartedMachine>;
+}
+
+interface Attempt {
+  outcome: Outcome;
+  reason?: string;
+  error?: ErrorInfo;
+  durationMs: number;
+  metrics: Metrics;
+  accel?: CellResult['accel'];
+  facts?: MachineFacts;
+  suites: SuiteResult[];
+  events: EventRecord[];
+  log: CellResult['log'];
+}
+
+/** Run one cell, retrying `error` outcomes only (each attempt recorded). */
+export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<CellResult> {
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const attempts: CellResult['attempts'] = [];
+  let last: Attempt;
+  for (let attempt = 0; ; attempt++) {
+    last = await runAttempt(cell, env);
+    attempts.push({ outcome: last.outcome, ...(last.reason ? { reason: last.reason } : {}), durationMs: last.durationMs });
+    if (last.outcome !== 'error' || attempt >= cell.retries || env.signal.aborted) break;
+  }
+  return {
+    id: cell.id,
+    axes: cell.axes,
+    backend: cell.backend,
+    outcome: last.outcome,
+    ...(last.reason ? { reason: last.reason } : {}),
+    ...(last.error ? { error: last.error } : {}),
+    attempts,
+    startedAt,
+    durationMs: performance.now() - started,
+    metrics: last.metrics,
+    ...(last.accel ? { accel: last.accel } : {}),
+    ...(last.facts ? { facts: last.facts } : {}),
+    suites: last.suites,
+    events: last.events,
+    log: last.log,
+  };
+}
+
+async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt> {
+  const started = performance.now();
+  const scope = env.scope.child(cell.id);
+  const guard = new CellGuard(cell.timeoutMs, `cell ${cell.id} to finish (its timeout)`, env.signal);
+  const state: Partial<Attempt> & { metrics: Metrics; events: EventRecord[] } = { metrics: {}, events: [] };
+  let machine: StartedMachine | undefined;
+  let session: SuiteSession | undefined;
+  let appFailure: string | undefined;
+  let failure: unknown;
+  try {
+    const suites = await env.loadSuites(cell);
+    const unmet = unmetNeeds(cell, suites, { kvmUsable: env.kvmUsable });
+    if (unmet) throw new UnsupportedError('SUITE_NEEDS', unmet);
+    machine = await guard.run(env.startMachine(cell, scope));
+    guard.watch(machine.lost);
+    Object.assign(state.metrics, machine.startMetrics);
+    state.accel = machine.accel;
+    const facts = await guard.run(machine.facts());
+    state.facts = facts;
+    const controlsUnmet = unmetNeeds(cell, suites, { kvmUsable: env.kvmUsable, machine });
+    if (controlsUnmet) throw new UnsupportedError('SUITE_NEEDS', controlsUnmet);
+    const timeline = [...cell.events, ...suites.flatMap((s) => s.suite.events?.(cell, s.options) ?? [])];
+    const impossible = unsupportedEvent(machine, timeline);
+    if (impossible) throw new UnsupportedError('EVENT_UNSUPPORTED', `event ${impossible.event} cannot run on ${cell.backend}: ${impossible.reason}`);
+
+    session = new SuiteSession(suites, cell, machine, facts, env.signal);
+    await guard.run(session.run('before'));
+    const activeSession = session;
+    const activeMachine = machine;
+    appFailure = await guard.run(
+      runApplication(cell, activeMachine, {
+        onStarted: (app) => (activeSession.app = app),
+        metrics: state.metrics,
+        duringApp: async (appStartedAt) => {
+          state.events = await runTimeline({
+            machine: activeMachine,
+            events: timeline,
+            appStartedAt,
+            signal: env.signal,
+            onRecord: async (record) => {
+              state.events.push(record);
+              await activeSession.afterEvent(record);
+            },
+          });
+          const broken = state.events.find((r) => r.outcome === 'error');
+          if (broken) {
+            throw new InfrastructureError('EVENT_FAILED', `event ${broken.label} failed: ${broken.error?.message ?? 'unknown error'}`);
+          }
+          await activeSession.run('check');
+        },
+      }),
+    );
+    await guard.run(session.run('after'));
+  } catch (error) {
+    failure = error;
+  } finally {
+    guard.dispose();
+  }
+  state.log = machine ? [...machine.output.lines] : [];
+  const teardownErrors = await scope.dispose();
+  const suites = session?.results() ?? [];
+  const { outcome, reason, error } = classify(failure, appFailure, suites, teardownErrors);
+  state.metrics.cell_ms = metric(performance.now() - started, 'ms');
+  return {
+    outcome,
+    ...(reason ? { reason } : {}),
+    ...(error ? { error } : {}),
+    durationMs: performance.now() - started,
+    metrics: state.metrics,
+    ...(state.accel ? { accel: state.accel } : {}),
+    ...(state.facts ? { facts: state.facts } : {}),
+    suites,
+    events: state.events,
+    log: state.log,
+  };
+}
+
+function classify(
+  failure: unknown,
+  appFailure: string | undefined,
+  suites: SuiteResult[],
+  teardownErrors: unknown[],
+): { outcome: Outcome; reason?: string; error?: ErrorInfo } {
+  if (failure instanceof InterruptedError) return { outcome: 'interrupted', reason: failure.message };
+  if (failure !== undefined) {
+    const category: ErrorCategory = categoryOf(failure);
+    const outcome: Outcome = category === 'unsupported' ? 'skipped' : category === 'application' ? 'failed' : 'error';
+    return { outcome, reason: describeError(failure), error: errorInfo(failure) };
+  }
+  const suiteOutcome = worstOutcome(suites.map((s) => (s.outcome === 'skipped' ? 'passed' : s.outcome)));
+  if (suiteOutcome === 'error') {
+    const broken = suites.find((s) => s.outcome === 'error')!;
+    return { outcome: 'error', reason: `suite ${broken.suite}: ${broken.reason ?? 'error'}` };
+  }
+  const failedSuites = suites.filter((s) => s.outcome === 'failed');
+  if (appFailure || failedSuites.length > 0) {
+    const reasons = [appFailure, ...failedSuites.map((s) => `${s.suite}: ${s.reason ?? 'failed'}`)].filter(Boolean);
+    return { outcome: 'failed', reason: reasons.join('; ') };
+  }
+  if (teardownErrors.length > 0) {
+    return { outcome: 'error', reason: `teardown failed: ${describeError(teardownErrors[0])}`, error: errorInfo(teardownErrors[0]) };
+  }
+  return { outcome: 'passed' };
+}
+
+function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof BothworldsError) return { code: error.code, category: error.category, message: describeError(error) };
+  return { code: 'UNEXPECTED', category: 'infrastructure', message: describeError(error) };
+}
+

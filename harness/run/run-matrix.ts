@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Cell } from '../model/cell.js';
+import type { CellResult } from '../model/result.js';
+import type { MatrixFile } from '../matrix/load.js';
+import { resolveAppFiles } from '../matrix/app-files.js';
+import { ensureTools } from '../images/tools.js';
+import { ensureDefaultImage } from '../images/default-image.js';
+import { collectEnvironment } from '../report/environment.js';
+import { ResultsStore } from '../report/results-store.js';
+import type { RunRecord } from '../report/run-record.js';
+import { writeReports } from '../report/write-all.js';
+import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';
+import { HostPool } from '../machines/hosts/pool.js';
+import { loadSuitesForCell } from '../suite/registry.js';
+import { rootScope } from './resources.js';
+import { runCell } from './cell-runner.js';
+import { runPool } from './pool.js';
+import { autoConcurrency } from './concurrency.js';
+import { createMachineFactory } from './start-machine.js';
+
+export interface RunProgress {
+  cellStarted(id: string): void;
+  cellFinished(result: CellResult): void;
+  message(text: string): void;
+  close(): void;
+}
+
+export interface RunMatrixOptions {
+  /** Parent folder of run folders (reports/). */
+  reportsRoot: string;
+  /** Continue the run in this folder: only cells without a final result run. */
+  resumeDir?: string;
+  concurrency?: number;
+  shard?: { index: number; total: number };
+  signal: AbortSignal;
+  progress: RunProgress;
+}
+
+export interface RunOutcome {
+  record: RunRecord;
+  dir: string;
+  reports: Awaited<ReturnType<typeof writeReports>>;
+}
+
+/** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
+export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMatrixOptions): Promise<RunOutcome> {
+  const needsVm = cells.some((c) => c.backend === 'qemu' || c.backend === 'libvirt');
+  const kvm: KvmProbe = needsVm
+    ? await probeKvm(await ensureDefaultImage())
+    : { usable: false, reason: 'not probed: no VM cells', probeMs: 0 };
+  if (needsVm) options.progress.message(`accelerator: ${kvm.usable ? 'KVM' : 'TCG'} (${kvm.reason})`);
+
+  const { store, done } = await openStore(file, cells, options, kvm);
+  const pending = cells.filter((c) => !done.has(c.id));
+  if (done.size > 0) options.progress.message(`resuming: ${done.size} cell(s) already finished, ${pending.length} to run`);
+
+  const tools = ensureTools();
+  const hosts = file.doc.hosts && file.doc.hosts.length > 0 ? new HostPool(file.doc.hosts) : undefined;
+  const environment = {
+    scope: rootScope.child(`run-${store.dir}`),
+    signal: options.signal,
+    kvmUsable: kvm.usable,
+    loadSuites: loadSuitesForCell,
+    startMachine: createMachineFactory({ kvm, hosts, appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
+  };
+  const concurrency = options.concurrency ?? autoConcurrency(pending);
+  options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);
+  try {
+    await runPool(pending, concurrency, options.signal, async (cell) => {
+      options.progress.cellStarted(cell.id);
+      const result = await runCell(cell, environment);
+      await store.append(result);
+      options.progress.cellFinished(result);
+    });
+  } finally {
+    await environment.scope.dispose();
+  }
+  const record = await store.finish({ interrupted: options.signal.aborted });
+  const reports = await writeReports(record, store.dir);
+  return { record, dir: store.dir, reports };
+}
+
+async function openStore(
+  file: MatrixFile,
+  cells: Cell[],
+  options: RunMatrixOptions,
+  kvm: KvmProbe,
+): Promise<{ store: ResultsStore; done: Set<string> }> {
+  if (options.resumeDir) {
+    const { store, record } = await ResultsStore.open(options.resumeDir);
+    const finished = record.cells.filter((c) => c.outcome !== 'interrupted').map((c) => c.id);
+    return { store, done: new Set(finished) };
+  }
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${randomBytes(3).toString('hex')}`;
+  const store = await ResultsStore.create(join(options.reportsRoot, `${file.name}-${runId}`), {
+    schema: 'bothworlds/run@1',
+    runId,
+    startedAt: new Date().toISOString(),
+    matrix: { name: file.name, path: file.path, hash: file.hash },
+    environment: await collectEnvironment({ kvm: { usable: kvm.usable, reason: kvm.reason } }),
+    ...(options.shard ? { shard: options.shard } : {}),
+    cellIds: cells.map((c) => c.id),
+  });
+  return { store, done: new Set() };
+}
