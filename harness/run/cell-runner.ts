@@ -9,7 +9,7 @@ import type { StartedMachine } from '../machines/machine.js';
 import type { ResourceScope } from './resources.js';
 import { CellGuard, InterruptedError } from './guard.js';
 import { SuiteSession, type LoadedSuite } from '../suite/session.js';
-import { unmetNeeds } from '../suite/needs.js';
+import { coldBootReason, unmetNeeds } from '../suite/needs.js';
 import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
 import { runApplication } from './application.js';
 
@@ -20,7 +20,7 @@ export interface CellRunEnvironment {
   signal: AbortSignal;
   kvmUsable: boolean;
   loadSuites(cell: Cell): Promise<LoadedSuite[]>;
-  startMachine(cell: Cell, scope: ResourceScope): Promise<StartedMachine>;
+  startMachine(cell: Cell, scope: ResourceScope, hints?: { coldBoot?: string }): Promise<StartedMachine>;
 }
 
 interface Attempt {
@@ -79,7 +79,8 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     const suites = await env.loadSuites(cell);
     const unmet = unmetNeeds(cell, suites, { kvmUsable: env.kvmUsable });
     if (unmet) throw new UnsupportedError('SUITE_NEEDS', unmet);
-    machine = await guard.run(env.startMachine(cell, scope));
+    const coldBoot = coldBootReason(cell, suites);
+    machine = await guard.run(env.startMachine(cell, scope, coldBoot ? { coldBoot } : {}));
     guard.watch(machine.lost);
     Object.assign(state.metrics, machine.startMetrics);
     state.accel = machine.accel;
@@ -100,7 +101,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
         onStarted: (app) => (activeSession.app = app),
         metrics: state.metrics,
         duringApp: async (appStartedAt) => {
-          state.events = await runTimeline({
+          await runTimeline({
             machine: activeMachine,
             events: timeline,
             appStartedAt,

@@ -18,6 +18,7 @@ import { runCell } from './cell-runner.js';
 import { runPool } from './pool.js';
 import { autoConcurrency } from './concurrency.js';
 import { createMachineFactory } from './start-machine.js';
+import { SnapshotPool } from '../snapshots/pool.js';
 
 export interface RunProgress {
   cellStarted(id: string): void;
@@ -33,6 +34,8 @@ export interface RunMatrixOptions {
   resumeDir?: string;
   concurrency?: number;
   shard?: { index: number; total: number };
+  /** Restore VM cells from one golden snapshot per configuration (default true). */
+  snapshots?: boolean;
   signal: AbortSignal;
   progress: RunProgress;
 }
@@ -57,12 +60,14 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
 
   const tools = ensureTools();
   const hosts = file.doc.hosts && file.doc.hosts.length > 0 ? new HostPool(file.doc.hosts) : undefined;
+  const scope = rootScope.child(`run-${store.dir}`);
+  const snapshots = options.snapshots === false ? undefined : new SnapshotPool({ kvm, scope, log: (line) => options.progress.message(line) });
   const environment = {
-    scope: rootScope.child(`run-${store.dir}`),
+    scope,
     signal: options.signal,
     kvmUsable: kvm.usable,
     loadSuites: loadSuitesForCell,
-    startMachine: createMachineFactory({ kvm, hosts, appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
+    startMachine: createMachineFactory({ kvm, hosts, ...(snapshots ? { snapshots } : {}), appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
   };
   const concurrency = options.concurrency ?? autoConcurrency(pending);
   options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);

@@ -7,12 +7,15 @@ import type { ResourceScope } from './resources.js';
 import type { KvmProbe } from '../machines/qemu/accel.js';
 import { startQemuMachine } from '../machines/qemu/machine.js';
 import type { HostPool } from '../machines/hosts/pool.js';
+import type { SnapshotPool } from '../snapshots/pool.js';
 
 export interface MachineFactoryOptions {
   kvm: KvmProbe;
   /** Host files of the application under test (resolved `@tools/...` tokens). */
   appFiles(cell: Cell): Promise<string[]>;
   hosts?: HostPool;
+  /** Restore VM cells from golden snapshots (one boot per configuration); absent = cold boots. */
+  snapshots?: SnapshotPool;
 }
 
 /**
@@ -21,10 +24,13 @@ export interface MachineFactoryOptions {
  * or library only affects the cells that need it.
  */
 export function createMachineFactory(options: MachineFactoryOptions) {
-  return async (cell: Cell, scope: ResourceScope): Promise<StartedMachine> => {
+  return async (cell: Cell, scope: ResourceScope, hints: { coldBoot?: string } = {}): Promise<StartedMachine> => {
     const files = await options.appFiles(cell);
     switch (cell.backend) {
       case 'qemu':
+        if (options.snapshots) {
+          return options.snapshots.start(cell.machine, { scope, name: cell.id, payload: { files }, ...hints });
+        }
         return startQemuMachine(cell.machine, { scope, name: cell.id, payload: { files }, kvm: options.kvm });
       case 'libvirt': {
         const { startLibvirtForCell } = await import('../machines/libvirt/for-cell.js');

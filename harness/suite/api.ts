@@ -14,6 +14,8 @@ export interface SuiteNeeds {
   controls?: Array<Exclude<keyof MachineControls, 'unsupportedReason'>>;
   /** Needs the application running (a `service`) while checks run. */
   runningApp?: boolean;
+  /** Observes boot itself (boot time, early clocksource): never restore this cell from a snapshot. */
+  coldBoot?: boolean;
 }
 
 export interface SuiteContext {

@@ -30,3 +30,12 @@ export function unmetNeeds(
   }
   return undefined;
 }
+
+/** Why the cell must boot cold (a suite observes boot), or undefined when a snapshot may serve. */
+export function coldBootReason(cell: Cell, suites: LoadedSuite[]): string | undefined {
+  for (const { suite, options } of suites) {
+    const needs: SuiteNeeds = typeof suite.needs === 'function' ? suite.needs(cell, options) : (suite.needs ?? {});
+    if (needs.coldBoot) return `suite ${suite.name} observes boot`;
+  }
+  return undefined;
+}

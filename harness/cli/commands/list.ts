@@ -16,7 +16,7 @@ export async function listCommand(args: string[]): Promise<number> {
     process.stderr.write('usage: bothworlds list FILE [--pairwise] [--no-dropped]\n');
     return EXIT.usage;
   }
-  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds() });
+  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds });
   const expansion = expandMatrix(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'] })}\n`);
   return EXIT.ok;

@@ -21,7 +21,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
   if (format !== 'github' && format !== 'gitlab') throw new ConfigError('CLI_OPTION', `--format must be github or gitlab, not "${format}"`);
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1) throw new ConfigError('CLI_OPTION', `--shards must be a whole number ≥ 1, not "${values.shards}"`);
-  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds() });
+  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds });
   process.stdout.write(`${formatShardList(matrix, expandMatrix(matrix).cells, format, shards)}\n`);
   return EXIT.ok;
 }

@@ -21,15 +21,16 @@ export async function runCommand(args: string[]): Promise<number> {
       pairwise: { type: 'boolean' },
       json: { type: 'boolean', default: false },
       plain: { type: 'boolean', default: false },
+      'no-snapshot': { type: 'boolean', default: false },
     },
   });
   const [file] = positionals;
   if (!file) {
-    process.stderr.write('usage: bothworlds run FILE [--shard k/n] [--resume DIR] [--concurrency N] [--reports DIR] [--json|--plain]\n');
+    process.stderr.write('usage: bothworlds run FILE [--shard k/n] [--resume DIR] [--concurrency N] [--reports DIR] [--no-snapshot] [--json|--plain]\n');
     return EXIT.usage;
   }
   // Validation happens before anything starts: a broken file names file:line:col and boots nothing.
-  const matrix = await loadMatrix(resolve(file), { knownEventKinds: knownEventKinds() });
+  const matrix = await loadMatrix(resolve(file), { knownEventKinds: knownEventKinds });
   const expansion = expandMatrix(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const cells = shard ? selectShard(expansion.cells, shard) : expansion.cells;
@@ -43,6 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(values.resume ? { resumeDir: resolve(values.resume) } : {}),
       ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
       ...(shard ? { shard } : {}),
+      snapshots: !values['no-snapshot'],
       signal: interrupts.signal,
       progress,
     });

@@ -60,6 +60,9 @@ export function buildQemuArgv(config: QemuLaunchConfig): string[] {
   ];
   // deflate-on-oom: without it over-inflation OOM-kills qemu-ga and panics the guest (QEMU-NOTES).
   if (spec.balloon) argv.push('-device', 'virtio-balloon-pci,id=balloon0,deflate-on-oom=on');
+  // A fresh VM generation ID per QEMU process: a guest restored from a snapshot is notified on
+  // load and reseeds its RNG at once (Linux >= 5.18), so clones never share random output.
+  argv.push('-device', 'vmgenid,id=vmgenid0,guid=auto');
   if (config.boot.kind === 'kernel') {
     argv.push('-kernel', config.boot.kernel, '-initrd', config.boot.initrd, '-append', config.boot.append);
   } else {

@@ -148,22 +148,39 @@ export class QemuMachine implements StartedMachine {
 
 let machineCounter = 0;
 
+export type QemuLaunch = Omit<QemuLaunchConfig, 'sockets' | 'name'>;
+
+/**
+ * Resolve everything a QEMU launch needs (accelerator, boot files with the payload) without
+ * starting anything: the snapshot pool hashes this to find a golden image for the configuration.
+ */
+export async function prepareQemuLaunch(
+  spec: MachineSpec,
+  options: Pick<QemuMachineOptions, 'payload' | 'kvm' | 'autoOnline'> & { scope: ResourceScope },
+): Promise<QemuLaunch> {
+  const kvm = options.kvm ?? (await probeKvm(await ensureDefaultImage()));
+  const accel = resolveAccel(spec, kvm);
+  const overlayDir = mkdtempSync(join(tmpdir(), 'bw-disk-'));
+  options.scope.registerTempDir(overlayDir);
+  const boot = await resolveBoot(spec.image, {
+    payload: options.payload,
+    overlayDir,
+    kernelAppend: [spec.kernelAppend, options.autoOnline ? 'bw.autoonline=1' : undefined].filter(Boolean).join(' ') || undefined,
+  });
+  return { spec, accel, boot };
+}
+
 /** Boot (or restore) a QEMU guest from a typed spec and wait until its agent answers. */
-export async function startQemuMachine(spec: MachineSpec, options: QemuMachineOptions = {}): Promise<QemuMachine> {
+export async function startQemuMachine(
+  spec: MachineSpec,
+  options: QemuMachineOptions & { launch?: QemuLaunch } = {},
+): Promise<QemuMachine> {
   const name = options.name ?? `bw-${process.pid}-${++machineCounter}`;
   const scope = (options.scope ?? rootScope).child(name);
   const output = new LineBuffer();
   try {
-    const kvm = options.kvm ?? (await probeKvm(await ensureDefaultImage()));
-    const accel = resolveAccel(spec, kvm);
-    const overlayDir = mkdtempSync(join(tmpdir(), 'bw-disk-'));
-    scope.registerTempDir(overlayDir);
-    const boot = await resolveBoot(spec.image, {
-      payload: options.payload,
-      overlayDir,
-      kernelAppend: [spec.kernelAppend, options.autoOnline ? 'bw.autoonline=1' : undefined].filter(Boolean).join(' ') || undefined,
-    });
-    const launch = { spec, accel, boot, ...(options.incoming ? { incoming: options.incoming } : {}) };
+    const prepared = options.launch ?? (await prepareQemuLaunch(spec, { ...options, scope }));
+    const launch: QemuLaunch = { ...prepared, ...(options.incoming ? { incoming: options.incoming } : {}) };
     const launched = performance.now();
     const instance = await QemuInstance.start({ scope, lines: output, name, config: launch });
     const qmpReady = performance.now();
@@ -173,7 +190,7 @@ export async function startQemuMachine(spec: MachineSpec, options: QemuMachineOp
       qmp_ready_ms: metric(qmpReady - launched, 'ms'),
       boot_ms: metric(performance.now() - launched, 'ms'),
     };
-    return new QemuMachine(name, spec, accel, launch, scope, instance, output, metrics);
+    return new QemuMachine(name, spec, launch.accel, { spec: launch.spec, accel: launch.accel, boot: launch.boot }, scope, instance, output, metrics);
   } catch (error) {
     for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
     throw error;

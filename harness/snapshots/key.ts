@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { buildQemuArgv } from '../machines/qemu/argv.js';
+import type { QemuLaunch } from '../machines/qemu/machine.js';
+
+/** Placeholder sockets: socket paths differ per process but are not part of the guest's state. */
+const NEUTRAL_SOCKETS = { qmp: 'qmp', agent: 'agent', app: 'app', heartbeat: 'heartbeat' };
+
+/** Why a launch cannot be restored from a snapshot, or undefined when it can. */
+export function snapshotIneligible(launch: QemuLaunch): string | undefined {
+  if (launch.boot.kind === 'disk') {
+    return 'disk images boot cold: a snapshot of one overlay cannot be shared with a fresh overlay';
+  }
+  if (launch.incoming) return 'the launch is already an incoming migration';
+  return undefined;
+}
+
+/**
+ * Everything that defines a snapshot: QEMU's version, the exact argv (with neutral socket paths)
+ * and the identity of every file QEMU reads at start (path, size, mtime; the image builder names
+ * files by content hash, so a change of content is a change of path or mtime).
+ */
+export async function snapshotKey(launch: QemuLaunch, qemuVersion: string): Promise<string> {
+  const argv = buildQemuArgv({ ...launch, name: 'snapshot', sockets: NEUTRAL_SOCKETS });
+  const files = launch.boot.kind === 'kernel' ? [launch.boot.kernel, launch.boot.initrd] : [];
+  const identities = await Promise.all(
+    files.map(async (path) => {
+      const info = await stat(path);
+      return `${path}:${info.size}:${Math.round(info.mtimeMs)}`;
+    }),
+  );
+  return createHash('sha256')
+    .update(JSON.stringify({ format: 1, qemuVersion, argv, identities }))
+    .digest('hex')
+    .slice(0, 24);
+}
