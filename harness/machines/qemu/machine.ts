@@ -21,7 +21,7 @@ import type {
 } from '../machine.js';
 import { resolveAccel, probeKvm, type KvmProbe } from './accel.js';
 import { resolveBoot } from './boot-source.js';
-import { QemuInstance } from './instance.js';
+import { QemuInstance, raceExit } from './instance.js';
 import { spawnInGuest } from './guest-process.js';
 import type { QemuLaunchConfig } from './argv.js';
 import { createQemuControls } from './controls/index.js';
@@ -184,7 +184,7 @@ export async function startQemuMachine(
     const launched = performance.now();
     const instance = await QemuInstance.start({ scope, lines: output, name, config: launch });
     const qmpReady = performance.now();
-    if (options.incoming) await resumeRestored(instance);
+    if (options.incoming) await resumeRestored(instance, output);
     await instance.waitForAgent(options.bootTimeoutMs ?? 90_000);
     const metrics: Metrics = {
       qmp_ready_ms: metric(qmpReady - launched, 'ms'),
@@ -198,11 +198,16 @@ export async function startQemuMachine(
 }
 
 /** A snapshot restore stays `paused` after the incoming migration until told to `cont` (QEMU-NOTES). */
-async function resumeRestored(instance: QemuInstance): Promise<void> {
+async function resumeRestored(instance: QemuInstance, lines: LineBuffer): Promise<void> {
+  // A stream QEMU cannot load makes it exit: race that, or the poll would wait out its deadline.
+  await raceExit(instance.process, waitForRestore(instance), 'snapshot restore', lines);
+  await instance.qmp.execute('cont');
+}
+
+async function waitForRestore(instance: QemuInstance): Promise<void> {
   await pollUntil(
     () => instance.qmp.execute('query-status'),
     (status) => status.status !== 'inmigrate',
     { timeoutMs: 60_000, intervalMs: 5, what: 'snapshot restore to finish (status leaving inmigrate)' },
   );
-  await instance.qmp.execute('cont');
 }

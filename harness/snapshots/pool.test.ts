@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResourceScope } from '../run/resources.js';
+import { DEFAULT_MACHINE, type MachineSpec } from '../model/machine-spec.js';
+import { ensureDefaultImage } from '../images/default-image.js';
+import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';
+import { prepareQemuLaunch, type QemuMachine } from '../machines/qemu/machine.js';
+import { SnapshotPool } from './pool.js';
+import { snapshotKey } from './key.js';
+
+const SPEC: MachineSpec = { ...DEFAULT_MACHINE, cpuModel: 'Nehalem', vcpus: 1, maxVcpus: 2, memoryMiB: 384 };
+
+describe('snapshot pool', () => {
+  const scope = new ResourceScope('snapshot-test');
+  const dir = mkdtempSync(join(tmpdir(), 'bw-snapshots-'));
+  let kvm: KvmProbe;
+  let pool: SnapshotPool;
+  let first: QemuMachine;
+  let second: QemuMachine;
+
+  beforeAll(async () => {
+    kvm = await probeKvm(await ensureDefaultImage());
+    pool = new SnapshotPool({ dir, kvm, scope });
+    first = await pool.start(SPEC, { scope, name: 'clone-a' });
+    second = await pool.start(SPEC, { scope, name: 'clone-b' });
+  });
+  afterAll(async () => {
+    await scope.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('restores cells from one golden snapshot per configuration', () => {
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(first.startMetrics.snapshot_restored).toEqual({ value: 1, unit: 'bool' });
+    expect(second.startMetrics.restore_ms!.value).toBeGreaterThan(0);
+  });
+
+  it('gives every clone the host clock', async () => {
+    for (const machine of [first, second]) {
+      const guestMs = Number((await machine.agent.getTime()) / 1_000_000n);
+      expect(Math.abs(guestMs - Date.now())).toBeLessThan(1_000);
+    }
+  });
+
+  it('does not let two clones share random output or a hostname', async () => {
+    const read = async (m: QemuMachine) => (await m.exec(['/bin/sh', '-c', 'head -c 32 /dev/urandom | od -An -tx1; hostname'])).stdout;
+    const [a, b] = await Promise.all([read(first), read(second)]);
+    expect(a).not.toBe(b);
+    expect(a).toContain('clone-a');
+    expect(b).toContain('clone-b');
+  });
+
+  it('starts every clone fresh: what one clone did is not seen by another', async () => {
+    await first.writeFile('/tmp/state-of-a', 'a was here');
+    const seen = await second.exec(['/bin/sh', '-c', 'ls /tmp/state-of-a 2>&1 || true']);
+    expect(seen.stdout).toMatch(/No such file/);
+  });
+
+  it('keeps hot-plug and live migration working on restored guests', async () => {
+    await first.controls.cpus!.plug();
+    await expect.poll(async () => (await first.exec(['nproc'])).stdout.trim(), { timeout: 20_000 }).toBe('2');
+    const report = await first.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 60_000 });
+    expect(report.status).toBe('completed');
+    expect((await first.exec(['nproc'])).stdout.trim()).toBe('2');
+  });
+
+  it('keys snapshots by everything that defines them', async () => {
+    const keyScope = new ResourceScope('key-test');
+    try {
+      const version = 'QEMU emulator version 7.2.0';
+      const a = await snapshotKey(await prepareQemuLaunch(SPEC, { scope: keyScope, kvm }), version);
+      const same = await snapshotKey(await prepareQemuLaunch({ ...SPEC }, { scope: keyScope, kvm }), version);
+      const otherCpu = await snapshotKey(await prepareQemuLaunch({ ...SPEC, cpuModel: 'max' }, { scope: keyScope, kvm }), version);
+      const otherQemu = await snapshotKey(await prepareQemuLaunch(SPEC, { scope: keyScope, kvm }), 'QEMU emulator version 8.2.0');
+      expect(same).toBe(a);
+      expect(new Set([a, otherCpu, otherQemu]).size).toBe(3);
+    } finally {
+      await keyScope.dispose();
+    }
+  });
+
+  it('drops a snapshot QEMU cannot load and boots cold instead', async () => {
+    const brokenDir = mkdtempSync(join(tmpdir(), 'bw-snapshots-broken-'));
+    const brokenScope = new ResourceScope('broken-snapshot-test');
+    try {
+      const brokenPool = new SnapshotPool({ dir: brokenDir, kvm, scope: brokenScope });
+      const launch = await prepareQemuLaunch(SPEC, { scope: brokenScope, kvm });
+      const { qemuVersion } = await import('../machines/qemu/binary.js');
+      const key = await snapshotKey(launch, (await qemuVersion()).text);
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(brokenDir, key), { recursive: true });
+      writeFileSync(join(brokenDir, key, 'state'), 'not a migration stream');
+      const machine = await brokenPool.start(SPEC, { scope: brokenScope, name: 'after-broken' });
+      expect(machine.startMetrics.snapshot_restored).toEqual({ value: 0, unit: 'bool' });
+      expect((await machine.exec(['true'])).exitCode).toBe(0);
+    } finally {
+      await brokenScope.dispose();
+      rmSync(brokenDir, { recursive: true, force: true });
+    }
+  });
+});
