@@ -1,0 +1,290 @@
+import type { Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeadlineError } from '../core/errors.js';
+import { withDeadline } from '../core/deadline.js';
+import { connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
+import type { ExecResult } from '../machines/machine.js';
+import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
+
+export interface GuestVcpu {
+  'logical-id': number;
+  online: boolean;
+  'can-offline'?: boolean;
+}
+
+export interface GuestExecStatus {
+  exited: boolean;
+  exitcode?: number;
+  signal?: number;
+  'out-data'?: string;
+  'err-data'?: string;
+  'out-truncated'?: boolean;
+  'err-truncated'?: boolean;
+}
+
+export interface GuestExecOptions {
+  timeoutMs?: number;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+}
+
+const FILE_CHUNK = 48 * 1024;
+const RESYNC_EVERY_MS = 500;
+
+/**
+ * The QEMU guest agent over its chardev socket. No negotiation: every conversation starts with
+ * 0xFF + guest-sync-delimited and skips whatever stale bytes precede the matching reply. Commands
+ * are strictly one at a time (the agent has no ids), so calls queue.
+ */
+export class GuestAgent {
+  private readonly splitter = new JsonLineSplitter(true);
+  private waiter: ((message: Record<string, unknown>) => void) | undefined;
+  private closed = false;
+  private closeReason: Error | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private synced = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly socketPath: string,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of this.splitter.push(chunk)) {
+        let message: Record<string, unknown>;
+        try {
+          message = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue; // a partial line from before a resync
+        }
+        this.waiter?.(message);
+      }
+    });
+    socket.on('error', (error) => (this.closeReason = error));
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiter?.({ __closed: true });
+    });
+  }
+
+  static async connect(socketPath: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GuestAgent> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const started = performance.now();
+    const socket = await connectUnixSocket(socketPath, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const agent = new GuestAgent(socket, socketPath);
+    try {
+      await agent.sync(Math.max(1_000, timeoutMs - (performance.now() - started)), options.signal);
+      return agent;
+    } catch (error) {
+      await agent.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Resynchronise: send 0xFF and guest-sync-delimited with a fresh id every 500 ms of silence
+   * (bytes sent before qemu-ga opened the port are answered once it starts) until that id
+   * comes back; anything else is a stale reply and is dropped.
+   */
+  sync(timeoutMs = 10_000, signal?: AbortSignal): Promise<void> {
+    return this.serialised(async () => {
+      await this.syncNow(timeoutMs, signal);
+    });
+  }
+
+  ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.command<Record<string, never>>('guest-ping', undefined, options).then(() => undefined);
+  }
+
+  info(): Promise<{ version: string; supported_commands: Array<{ name: string; enabled: boolean; 'success-response': boolean }> }> {
+    return this.command('guest-info');
+  }
+
+  getVcpus(): Promise<GuestVcpu[]> {
+    return this.command('guest-get-vcpus');
+  }
+
+  setVcpus(vcpus: Array<{ 'logical-id': number; online: boolean }>): Promise<number> {
+    return this.command('guest-set-vcpus', { vcpus });
+  }
+
+  getMemoryBlocks(): Promise<Array<{ phys_index: number; online: boolean; can_offline?: boolean }>> {
+    return this.command('guest-get-memory-blocks');
+  }
+
+  /** Nanoseconds since the epoch, as the guest sees it. */
+  async getTime(): Promise<bigint> {
+    return BigInt(await this.command<number>('guest-get-time'));
+  }
+
+  /** Set the guest clock (to the host's now when omitted); needs /sbin/hwclock in the guest. */
+  async setTime(ns?: bigint): Promise<void> {
+    const value = ns ?? BigInt(Date.now()) * 1_000_000n;
+    await this.command('guest-set-time', { time: Number(value) });
+  }
+
+  execStart(command: string[], options: GuestExecOptions = {}): Promise<number> {
+    const [path, ...arg] = command;
+    if (!path) throw new Error('guest exec needs a command');
+    return this.command<{ pid: number }>('guest-exec', {
+      path,
+      arg,
+      'capture-output': true,
+      ...(options.env ? { env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
+      ...(options.input !== undefined ? { 'input-data': Buffer.from(options.input).toString('base64') } : {}),
+    }).then((r) => r.pid);
+  }
+
+  execStatus(pid: number): Promise<GuestExecStatus> {
+    return this.command('guest-exec-status', { pid });
+  }
+
+  /** Run a command to completion: polls fast at first (5 ms) backing off to 50 ms; kills it on timeout. */
+  async exec(command: string[], options: GuestExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const started = performance.now();
+    const pid = await this.execStart(command, options);
+    let interval = 5;
+    for (;;) {
+      const status = await this.execStatus(pid);
+      if (status.exited) {
+        return {
+          command,
+          exitCode: status.exitcode ?? null,
+          ...(status.signal !== undefined ? { signal: `SIG${status.signal}` } : {}),
+          stdout: decode(status['out-data']),
+          stderr: decode(status['err-data']),
+          durationMs: performance.now() - started,
+          timedOut: false,
+        };
+      }
+      if (performance.now() - started > timeoutMs) {
+        await this.execStart(['/bin/kill', '-9', String(pid)]).catch(() => undefined);
+        return { command, exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', durationMs: performance.now() - started, timedOut: true };
+      }
+      await sleep(interval);
+      interval = Math.min(50, interval * 2);
+    }
+  }
+
+  async writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
+    const bytes = Buffer.from(data);
+    const handle = await this.command<number>('guest-file-open', { path, mode: 'w' });
+    try {
+      for (let offset = 0; offset < bytes.length || offset === 0; offset += FILE_CHUNK) {
+        const chunk = bytes.subarray(offset, offset + FILE_CHUNK);
+        await this.command('guest-file-write', { handle, 'buf-b64': chunk.toString('base64') });
+        if (bytes.length === 0) break;
+      }
+    } finally {
+      await this.command('guest-file-close', { handle });
+    }
+    if (mode !== undefined) {
+      const result = await this.exec(['/bin/chmod', mode.toString(8), path]);
+      if (result.exitCode !== 0) throw new AgentError('chmod', 'ExecFailed', result.stderr.trim());
+    }
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const handle = await this.command<number>('guest-file-open', { path, mode: 'r' });
+    const chunks: Buffer[] = [];
+    try {
+      for (;;) {
+        const part = await this.command<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle, count: FILE_CHUNK });
+        chunks.push(Buffer.from(part['buf-b64'], 'base64'));
+        if (part.eof || part.count === 0) break;
+      }
+    } finally {
+      await this.command('guest-file-close', { handle });
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Any agent command. A timeout leaves the stream unsynchronised: the next call resyncs first. */
+  command<T>(name: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.serialised(async () => {
+      if (!this.synced) await this.syncNow(10_000);
+      const reply = this.nextMessage();
+      this.write(`${JSON.stringify({ execute: name, ...(args ? { arguments: args } : {}) })}\n`);
+      let message: Record<string, unknown>;
+      try {
+        message = await withDeadline(reply, options.timeoutMs ?? 30_000, `guest agent reply to ${name}`);
+      } catch (error) {
+        this.waiter = undefined;
+        this.synced = false;
+        throw error;
+      }
+      if ('error' in message) {
+        const error = message.error as { class?: string; desc?: string };
+        throw new AgentError(name, error.class ?? 'Unknown', error.desc ?? JSON.stringify(message));
+      }
+      return message.return as T;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.destroy();
+    });
+  }
+
+  private async syncNow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const started = performance.now();
+    for (;;) {
+      signal?.throwIfAborted();
+      const id = randomInt(1, 2 ** 31);
+      const answered = this.nextMessage((m) => m.return === id);
+      this.splitter.reset();
+      this.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } })}\n`)]));
+      const remaining = timeoutMs - (performance.now() - started);
+      try {
+        await withDeadline(answered, Math.max(1, Math.min(RESYNC_EVERY_MS, remaining)), 'guest-sync');
+        this.synced = true;
+        return;
+      } catch (error) {
+        this.waiter = undefined;
+        if (!(error instanceof DeadlineError)) throw error;
+        if (performance.now() - started >= timeoutMs) {
+          throw new AgentSilentError(`guest agent on ${this.socketPath} did not answer guest-sync within ${timeoutMs} ms`, { cause: error });
+        }
+      }
+    }
+  }
+
+  /** The next message (optionally the next one accepted by `accept`); rejects when the socket closes. */
+  private nextMessage(accept: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+    if (this.closed) return Promise.reject(this.disconnected());
+    return new Promise((resolve, reject) => {
+      this.waiter = (message) => {
+        if (message.__closed) {
+          this.waiter = undefined;
+          reject(this.disconnected());
+        } else if (accept(message)) {
+          this.waiter = undefined;
+          resolve(message);
+        }
+      };
+    });
+  }
+
+  private write(data: string | Buffer): void {
+    if (this.closed) throw this.disconnected();
+    this.socket.write(data);
+  }
+
+  private disconnected(): AgentDisconnectedError {
+    return new AgentDisconnectedError(`guest agent socket ${this.socketPath} closed`, this.closeReason ? { cause: this.closeReason } : {});
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function decode(base64: string | undefined): string {
+  return base64 ? Buffer.from(base64, 'base64').toString('utf8') : '';
+}
