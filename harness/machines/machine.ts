@@ -42,6 +42,12 @@ export interface LineSource extends EventEmitter {
   readonly lines: readonly ConsoleLine[];
   /** Resolve at the first line (seen already or future) matching `pattern`; DeadlineError otherwise. */
   waitForLine(pattern: RegExp, timeoutMs: number, source?: ConsoleLine['source']): Promise<ConsoleLine>;
+  /** The most recent line (of a source). */
+  lastLine(source?: ConsoleLine['source']): ConsoleLine | undefined;
+  /** Add a line (e.g. the harness's own notes) at `at` (performance.now()). */
+  push(source: ConsoleLine['source'], text: string, at?: number): ConsoleLine;
+  /** ms since the machine's clock origin (performance.now() of t = 0). */
+  readonly origin: number;
 }
 
 /** When a backend acknowledged a request, and what it measured. */

@@ -11,13 +11,17 @@ import type { BackgroundProcess, ExecOptions, ExecResult } from '../machine.js';
  */
 const WRAPPER = 'if [ -e /dev/bothworlds-app ]; then exec "$@" >/dev/bothworlds-app 2>&1; else exec "$@"; fi';
 
+export const GUEST_PATH = '/opt/bothworlds/bin:/opt/bothworlds/app:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 export async function spawnInGuest(
   agent: () => GuestAgent,
   lines: LineBuffer,
   command: string[],
   options: ExecOptions = {},
 ): Promise<BackgroundProcess> {
-  const pid = await agent().execStart(['/bin/sh', '-c', WRAPPER, 'bw-app', ...command], { env: options.env });
+  // guest-exec replaces the whole environment when one is given: keep PATH and HOME.
+  const env = options.env ? { PATH: GUEST_PATH, HOME: '/root', ...options.env } : undefined;
+  const pid = await agent().execStart(['/bin/sh', '-c', WRAPPER, 'bw-app', ...command], env ? { env } : {});
   return new GuestProcess(agent, lines, command, pid);
 }
 

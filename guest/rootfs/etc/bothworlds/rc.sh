@@ -1,0 +1,25 @@
+#!/bin/sh
+# First thing the guest runs: mounts, virtio modules in dependency order, ports by name.
+. /etc/bothworlds/env.sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/bothworlds /root
+exec >/dev/console 2>&1
+echo "bothworlds: init started, kernel $(uname -r)"
+while read -r module; do
+  [ -n "$module" ] && { insmod "/lib/modules/bothworlds/$module.ko" 2>/dev/null || echo "bothworlds: insmod $module failed"; }
+done < /etc/bothworlds/modules
+# The ports appear a moment after virtio_console loads.
+tries=0
+until port_named org.qemu.guest_agent.0 >/dev/null || [ $tries -ge 300 ]; do
+  sleep 0.01
+  tries=$((tries + 1))
+done
+app=$(port_named bothworlds.app) && ln -sf "$app" /dev/bothworlds-app
+hostname bothworlds
+echo "bothworlds: ports agent=$(port_named org.qemu.guest_agent.0 || echo none) app=${app:-none} heartbeat=$(port_named bothworlds.heartbeat || echo none)"

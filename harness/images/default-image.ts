@@ -1,0 +1,155 @@
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { InfrastructureError } from '../core/errors.js';
+import { cacheDir } from '../core/cache-dir.js';
+import { projectRoot } from '../core/project-root.js';
+import { buildAtomically } from './atomic-dir.js';
+import { packCpio } from './cpio.js';
+import { combineHashes, hashFile } from './hash.js';
+import { extractVmlinux, findGuestKernel, modulesInOrder } from './kernel.js';
+import { sharedLibraries } from './libraries.js';
+import { ensureTools } from './tools.js';
+
+export interface GuestImage {
+  /** Uncompressed vmlinux, booted through PVH. */
+  kernel: string;
+  /** Uncompressed newc initramfs. */
+  initrd: string;
+  /** The kernel command line this image needs. */
+  append: string;
+  hash: string;
+  kernelRelease: string;
+}
+
+const BUILDER_VERSION = '3';
+const BUSYBOX = '/bin/busybox';
+const QEMU_GA = '/usr/sbin/qemu-ga';
+/** virtio transport, console (agent/app/heartbeat ports), balloon, block and net, in load order. */
+const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'virtio_console', 'virtio_balloon', 'failover', 'net_failover', 'virtio_net', 'virtio_blk'];
+/**
+ * quiet: the serial console is slow under TCG. memhp_default_state=online: hot-plugged DIMMs come
+ * online by themselves. swiotlb=noforce: no 64 MiB bounce buffer eating MemTotal when maxmem is set.
+ */
+const APPEND = 'console=ttyS0 quiet rdinit=/init memhp_default_state=online swiotlb=noforce';
+
+const inProcess = new Map<string, Promise<GuestImage>>();
+
+/**
+ * The default guest, built from this host's Debian packages: the Debian kernel as vmlinux, and an
+ * initramfs with static busybox, qemu-ga and its libraries, the virtio modules, bothworlds' init
+ * and tools. Cached by a hash of every input; rebuilt only when one changes.
+ */
+export function ensureDefaultImage(options: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<GuestImage> {
+  const root = options.cacheDir ?? cacheDir();
+  let pending = inProcess.get(root);
+  if (!pending) {
+    pending = buildDefaultImage(root, options.log ?? (() => undefined));
+    pending.catch(() => inProcess.delete(root));
+    inProcess.set(root, pending);
+  }
+  return pending;
+}
+
+async function buildDefaultImage(root: string, log: (line: string) => void): Promise<GuestImage> {
+  for (const needed of [BUSYBOX, QEMU_GA]) {
+    if (!existsSync(needed)) throw new InfrastructureError('IMAGE_BUILD', `${needed} is missing: run scripts/setup.sh (installs busybox-static and qemu-guest-agent)`);
+  }
+  const kernel = findGuestKernel();
+  const tools = await ensureTools({ cacheDir: root });
+  const modules = modulesInOrder(kernel.modulesDir, MODULES);
+  const rootfs = join(projectRoot(), 'guest', 'rootfs');
+  const libraries = await sharedLibraries(QEMU_GA);
+  const inputs: Record<string, string> = { builder: BUILDER_VERSION, append: APPEND, kernel: await hashFile(kernel.bzImage), busybox: await hashFile(BUSYBOX), qemuGa: await hashFile(QEMU_GA) };
+  for (const file of [...modules.map((m) => join(kernel.modulesDir, m)), ...libraries, ...Object.values(tools), ...listFiles(rootfs)]) {
+    inputs[file] = await hashFile(file);
+  }
+  const hash = combineHashes(inputs);
+  const dir = join(root, 'images', `default-${hash.slice(0, 16)}`);
+  if (!existsSync(dir)) {
+    const started = performance.now();
+    log(`building the default guest image (kernel ${kernel.release})`);
+    await buildAtomically(dir, async (temp) => {
+      await extractVmlinux(kernel.bzImage, join(temp, 'vmlinux'));
+      const staging = join(temp, 'rootfs');
+      await stageRootfs(staging, { rootfs, modules, modulesDir: kernel.modulesDir, libraries, tools: Object.values(tools) });
+      await packCpio(staging, join(temp, 'initrd.cpio'));
+      rmSync(staging, { recursive: true, force: true });
+      writeFileSync(join(temp, 'image.json'), `${JSON.stringify({ hash, kernelRelease: kernel.release, append: APPEND, builtAt: new Date().toISOString() }, null, 2)}\n`);
+    });
+    log(`default guest image built in ${((performance.now() - started) / 1000).toFixed(1)} s: ${dir}`);
+  }
+  return { kernel: join(dir, 'vmlinux'), initrd: join(dir, 'initrd.cpio'), append: APPEND, hash, kernelRelease: kernel.release };
+}
+
+interface StageInputs {
+  rootfs: string;
+  modules: string[];
+  modulesDir: string;
+  libraries: string[];
+  tools: string[];
+}
+
+async function stageRootfs(staging: string, inputs: StageInputs): Promise<void> {
+  for (const dir of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'var', 'etc', 'lib/modules/bothworlds', 'opt/bothworlds/bin', 'opt/bothworlds/app']) {
+    mkdirSync(join(staging, dir), { recursive: true });
+  }
+  copyFileSync(BUSYBOX, join(staging, 'bin/busybox'));
+  chmodSync(join(staging, 'bin/busybox'), 0o755);
+  const applets = await execa(BUSYBOX, ['--list-full']);
+  for (const applet of applets.stdout.split('\n').map((a) => a.trim()).filter(Boolean)) {
+    const target = join(staging, applet);
+    if (existsSync(target) || applet === 'bin/busybox') continue;
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync('/bin/busybox', target);
+  }
+  symlinkSync('/bin/busybox', join(staging, 'init'));
+  symlinkSync('/run', join(staging, 'var/run'));
+  copyInto(staging, QEMU_GA);
+  for (const library of inputs.libraries) copyInto(staging, library);
+  for (const module of inputs.modules) {
+    const name = basename(module).replace(/\.ko.*$/, '');
+    const source = join(inputs.modulesDir, module);
+    const target = join(staging, 'lib/modules/bothworlds', `${name}.ko`);
+    if (/\.ko\.xz$/.test(module)) {
+      const result = await execa('xz', ['-dc', source], { encoding: 'buffer' });
+      writeFileSync(target, result.stdout);
+    } else copyFileSync(source, target);
+  }
+  cpSync(inputs.rootfs, staging, { recursive: true });
+  writeFileSync(join(staging, 'etc/bothworlds/modules'), `${inputs.modules.map((m) => basename(m).replace(/\.ko.*$/, '')).join('\n')}\n`);
+  for (const script of readdirSync(join(staging, 'etc/bothworlds'))) {
+    if (script.endsWith('.sh')) chmodSync(join(staging, 'etc/bothworlds', script), 0o755);
+  }
+  for (const tool of inputs.tools) {
+    copyFileSync(tool, join(staging, 'opt/bothworlds/bin', basename(tool)));
+    chmodSync(join(staging, 'opt/bothworlds/bin', basename(tool)), 0o755);
+  }
+  // The kernel opens /dev/console for init before devtmpfs is mounted.
+  await execa('mknod', ['-m', '600', join(staging, 'dev/console'), 'c', '5', '1'], { reject: false });
+  writeFileSync(join(staging, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(staging, 'etc/group'), 'root:x:0:\n');
+}
+
+/** Copy a host file to the same absolute path inside the staging root. */
+function copyInto(staging: string, hostPath: string): void {
+  const target = join(staging, hostPath);
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(hostPath, target);
+  chmodSync(target, 0o755);
+}
+
+function listFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...listFiles(path));
+    else files.push(path);
+  }
+  return files.sort();
+}
+
+/** Read an image's metadata back (for `bothworlds doctor`). */
+export function readImageInfo(image: GuestImage): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(dirname(image.kernel), 'image.json'), 'utf8')) as Record<string, unknown>;
+}
