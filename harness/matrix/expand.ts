@@ -1,0 +1,142 @@
+import { compileExpression } from 'filtrex';
+import type { AxisValue, Cell, HostRef } from '../model/cell.js';
+import { DEFAULT_MACHINE, type Backend, type MachineSpec } from '../model/machine-spec.js';
+import { cellId } from './cell-id.js';
+import { MatrixError } from './errors.js';
+import type { MatrixFile } from './load.js';
+import { pairwiseCover, type Combination } from './pairwise.js';
+import { parseSizeMiB } from './units.js';
+
+export interface Expansion {
+  cells: Cell[];
+  /** Every combination that did not become a cell, and the rule that dropped it. */
+  dropped: Array<{ axes: Record<string, AxisValue>; rule: string }>;
+  totalCombinations: number;
+}
+
+/** Lazily walk the cartesian product (10^6 combinations are never materialised at once). */
+export function* cartesian(axes: Record<string, AxisValue[]>): Generator<Combination> {
+  const names = Object.keys(axes);
+  if (names.length === 0) {
+    yield {};
+    return;
+  }
+  const index = new Array<number>(names.length).fill(0);
+  for (;;) {
+    const combination: Combination = {};
+    for (let i = 0; i < names.length; i++) combination[names[i]!] = axes[names[i]!]![index[i]!]!;
+    yield combination;
+    let k = names.length - 1;
+    while (k >= 0) {
+      index[k]!++;
+      if (index[k]! < axes[names[k]!]!.length) break;
+      index[k] = 0;
+      k--;
+    }
+    if (k < 0) return;
+  }
+}
+
+const matches = (combination: Combination, pattern: Combination): boolean =>
+  Object.entries(pattern).every(([key, value]) => combination[key] === value);
+
+/**
+ * Cartesian product → exclude (GitHub Actions: a partial match drops) → constraints → pairwise →
+ * include (GitHub Actions: extend every combination it does not contradict on an original axis,
+ * else add a new combination). Defaults fill axes that are not listed.
+ */
+export function expandMatrix(file: MatrixFile, options: { pairwise?: boolean; collectDropped?: boolean } = {}): Expansion {
+  const { doc } = file;
+  const collect = options.collectDropped ?? true;
+  const constraints = doc.constraints.map((text, i) => ({ text, index: i, test: compileExpression(text) }));
+  const dropped: Expansion['dropped'] = [];
+  const withDefaults = (c: Combination): Combination => ({ ...doc.defaults, ...c });
+  const failedConstraint = (c: Combination): string | undefined => {
+    for (const constraint of constraints) {
+      const verdict: unknown = constraint.test(withDefaults(c));
+      if (verdict instanceof Error) {
+        throw new MatrixError([{ file: file.path, line: 1, column: 1, path: `constraints[${constraint.index}]`, message: `constraint "${constraint.text}": ${verdict.message}` }]);
+      }
+      if (!verdict) return `constraint "${constraint.text}"`;
+    }
+    return undefined;
+  };
+  let total = 0;
+  let kept: Combination[] = [];
+  for (const combination of cartesian(doc.axes)) {
+    total++;
+    const excludedBy = doc.exclude.findIndex((pattern) => matches(combination, pattern));
+    const rule = excludedBy >= 0 ? `exclude[${excludedBy}]` : failedConstraint(combination);
+    if (rule) {
+      if (collect) dropped.push({ axes: combination, rule });
+    } else kept.push(combination);
+  }
+  if (options.pairwise ?? doc.pairwise) {
+    const cover = new Set(pairwiseCover(kept, Object.keys(doc.axes)));
+    if (collect) for (const c of kept) if (!cover.has(c)) dropped.push({ axes: c, rule: 'pairwise' });
+    kept = kept.filter((c) => cover.has(c));
+  }
+  const originalAxes = new Set(Object.keys(doc.axes));
+  const base = kept.map((c) => ({ ...c }));
+  doc.include.forEach((entry) => {
+    let extended = false;
+    for (let i = 0; i < kept.length; i++) {
+      const contradicts = Object.entries(entry).some(([key, value]) => originalAxes.has(key) && base[i]![key] !== value);
+      if (!contradicts) {
+        kept[i] = { ...kept[i], ...entry };
+        extended = true;
+      }
+    }
+    if (!extended) kept.push({ ...entry });
+  });
+  const seen = new Set<string>();
+  const cells: Cell[] = [];
+  for (const combination of kept) {
+    const axes = withDefaults(combination);
+    const id = cellId(axes);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    cells.push(toCell(file, axes, id));
+  }
+  return { cells, dropped, totalCombinations: total };
+}
+
+const KNOWN_AXES = new Set(['backend', 'cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'host', 'events']);
+
+function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): Cell {
+  const { doc } = file;
+  const backend = String(axes.backend ?? 'qemu') as Backend;
+  const vcpus = Number(axes.vcpus ?? DEFAULT_MACHINE.vcpus);
+  const machine: MachineSpec = {
+    ...DEFAULT_MACHINE,
+    cpuModel: String(axes.cpu ?? DEFAULT_MACHINE.cpuModel),
+    vcpus,
+    maxVcpus: Math.max(vcpus, Number(axes.maxvcpus ?? vcpus)),
+    memoryMiB: axes.memory !== undefined ? parseSizeMiB(axes.memory as string | number) : DEFAULT_MACHINE.memoryMiB,
+    ...(axes.maxmem !== undefined ? { maxMemoryMiB: parseSizeMiB(axes.maxmem as string | number), memorySlots: Number(axes.slots ?? 4) } : {}),
+    machineType: String(axes.machine ?? DEFAULT_MACHINE.machineType),
+    accel: (axes.accel as MachineSpec['accel'] | undefined) ?? 'auto',
+    balloon: axes.balloon === undefined ? true : Boolean(axes.balloon),
+  };
+  const scenario = String(axes.events ?? 'none');
+  const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;
+  const userAxes = Object.keys(axes).filter((k) => !KNOWN_AXES.has(k));
+  const env = { ...doc.app.env };
+  for (const key of userAxes) env[`BW_AXIS_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(axes[key]);
+  return {
+    id,
+    axes,
+    backend,
+    machine,
+    app: { ...doc.app, ...(Object.keys(env).length > 0 ? { env } : {}) },
+    suites: doc.suites,
+    events: doc.scenarios[scenario] ?? [],
+    ...(host ? { host } : {}),
+    timeoutMs: doc.timeoutMs,
+    retries: doc.retries,
+  };
+}
+
+function pickHost(hosts: HostRef[], selector: string): HostRef | undefined {
+  return hosts.find((h) => h.name === selector) ?? hosts.find((h) => h.labels.includes(selector));
+}
