@@ -1,0 +1,64 @@
+import type { CellResult } from '../model/result.js';
+import type { RunRecord } from './run-record.js';
+
+const FLAGS_NEHALEM = ['fpu', 'sse4_2', 'popcnt', 'hypervisor', 'x2apic'];
+const FLAGS_HOST = ['fpu', 'sse4_2', 'popcnt', 'avx2', 'vmx', 'arch_perfmon'];
+
+export function fixtureCell(overrides: Partial<CellResult> & { id: string }): CellResult {
+  return {
+    axes: { backend: 'qemu', cpu: 'Nehalem', vcpus: 1 },
+    backend: 'qemu',
+    outcome: 'passed',
+    attempts: [{ outcome: 'passed', durationMs: 1000 }],
+    startedAt: '2026-11-25T00:00:00.000Z',
+    durationMs: 4000,
+    metrics: { boot_ms: { value: 1700, unit: 'ms' }, app_ms: { value: 2000, unit: 'ms' } },
+    accel: 'tcg',
+    facts: { cpuModelName: 'Intel Core i7 9xx (Nehalem Class Core i7)', cpuFlags: FLAGS_NEHALEM, onlineCpus: 1, presentCpus: 1, memTotalKiB: 400_000, memAvailableKiB: 350_000, clocksource: 'tsc', availableClocksources: ['tsc', 'hpet', 'acpi_pm'], kernelRelease: '6.1.0', pmu: { cycles: false, instructions: false } },
+    suites: [],
+    events: [],
+    log: [],
+    ...overrides,
+  };
+}
+
+/** A realistic run: every outcome, events with series, a physical cell next to VM cells, hostile strings. */
+export function fixtureRecord(): RunRecord {
+  return {
+    schema: 'bothworlds/run@1',
+    runId: 'r1',
+    startedAt: '2026-11-25T00:00:00.000Z',
+    finishedAt: '2026-11-25T00:05:00.000Z',
+    matrix: { name: 'fixture', path: '/tmp/fixture.yaml', hash: 'a'.repeat(64) },
+    environment: { hostCpuModel: 'Test CPU', hostCpuFlags: FLAGS_HOST, hostKernel: '6.18', hostOs: 'Debian 12', qemuVersion: 'QEMU emulator version 7.2.22', kvm: { usable: false, reason: 'probe hung' }, nodeVersion: 'v20', harnessVersion: '0.1.0', cores: 2, memoryMiB: 24000 },
+    cellIds: ['a', 'b', 'c', 'd', 'e'],
+    interrupted: false,
+    cells: [
+      fixtureCell({
+        id: 'qemu-nehalem-vcpus1-aaaaaa',
+        events: [
+          { kind: 'cpu-plug', label: 'cpu-plug', outcome: 'ok', requestedAtMs: 2000, acknowledgedAtMs: 2030, observedAtMs: 2300, durationMs: 300, metrics: { ack_ms: { value: 30, unit: 'ms' } } },
+          { kind: 'migrate', label: 'migrate', outcome: 'ok', requestedAtMs: 3000, acknowledgedAtMs: 3500, observedAtMs: 3600, durationMs: 600, metrics: { downtime_qemu_ms: { value: 12, unit: 'ms' }, downtime_heartbeat_ms: { value: 40, unit: 'ms' } }, series: [{ name: 'throttle', unit: 'percent', points: [[3000, 0], [3200, 20], [3400, 40]] }] },
+        ],
+        suites: [{ suite: 'hotplug-awareness', outcome: 'passed', checks: [{ name: 'workers follow vCPUs', outcome: 'passed', message: 'app went 1→2 workers' }], metrics: {}, durationMs: 500 }],
+        log: [{ t: 10, source: 'console', text: 'bothworlds: init <script>alert(1)</script>' }],
+      }),
+      fixtureCell({
+        id: 'qemu-sandybridge-vcpus1-bbbbbb',
+        axes: { backend: 'qemu', cpu: 'SandyBridge', vcpus: 1 },
+        outcome: 'failed',
+        reason: 'hotplug-awareness: app kept 1 worker threads after vCPUs went 1→2',
+        suites: [{ suite: 'hotplug-awareness', outcome: 'failed', reason: 'workers', checks: [{ name: 'workers follow vCPUs', outcome: 'failed', message: 'app kept 1 worker threads after vCPUs went 1→2' }], metrics: {}, durationMs: 500 }],
+      }),
+      fixtureCell({ id: 'qemu-max-vcpus1-cccccc', axes: { backend: 'qemu', cpu: 'max', vcpus: 1 }, outcome: 'error', reason: 'QEMU exited', error: { code: 'QEMU_EXITED', category: 'infrastructure', message: 'QEMU killed by SIGKILL' } }),
+      fixtureCell({ id: 'qemu-host-passthrough-vcpus1-dddddd', axes: { backend: 'qemu', cpu: 'host-passthrough', vcpus: 1 }, outcome: 'skipped', reason: "CPU model 'host-passthrough' requires KVM", facts: undefined }),
+      fixtureCell({
+        id: 'local-"quoted"-eeeeee',
+        axes: { backend: 'local', cpu: 'host"><b>x</b>', vcpus: 2 },
+        backend: 'local',
+        accel: 'none',
+        facts: { cpuModelName: 'Test CPU', cpuFlags: FLAGS_HOST, onlineCpus: 2, presentCpus: 2, memTotalKiB: 24_000_000, memAvailableKiB: 20_000_000, clocksource: 'kvm-clock', availableClocksources: ['kvm-clock', 'tsc'], kernelRelease: '6.18', pmu: { cycles: true, instructions: true } },
+      }),
+    ],
+  };
+}

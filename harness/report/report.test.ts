@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { XMLParser } from 'fast-xml-parser';
+import { ResultsStore, readResults } from './results-store.js';
+import { writeReports } from './write-all.js';
+import { compareRuns, formatComparison } from './compare.js';
+import { mergeRuns } from './merge.js';
+import { collectEnvironment } from './environment.js';
+import { fixtureCell, fixtureRecord } from './fixture.test-helper.js';
+import type { RunRecord } from './run-record.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-report-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('results store', () => {
+  it('streams results as cells finish and reads them back after a crash mid-write', async () => {
+    const dir = join(tempDir(), 'run');
+    const { cells, ...header } = fixtureRecord();
+    const store = await ResultsStore.create(dir, header);
+    await Promise.all(cells.slice(0, 3).map((c) => store.append(c)));
+    appendFileSync(join(dir, 'results.jsonl'), '{"type":"cell","cell":{"id":"half-writ');
+    const crashed = await readResults(dir);
+    expect(crashed.cells.map((c) => c.id).sort()).toEqual(cells.slice(0, 3).map((c) => c.id).sort());
+    expect(crashed.interrupted).toBe(true);
+  });
+
+  it('resumes: the last result of a cell wins and finish closes the run', async () => {
+    const dir = join(tempDir(), 'run');
+    const { cells, ...header } = fixtureRecord();
+    const first = await ResultsStore.create(dir, header);
+    await first.append({ ...cells[0]!, outcome: 'interrupted' });
+    const { store, record } = await ResultsStore.open(dir);
+    expect(record.cells[0]!.outcome).toBe('interrupted');
+    await store.append(cells[0]!);
+    const finished = await store.finish({ interrupted: false });
+    expect(finished.cells).toHaveLength(1);
+    const read = await readResults(dir);
+    expect(read.cells[0]!.outcome).toBe('passed');
+    expect(read.interrupted).toBe(false);
+  });
+});
+
+describe('reports', () => {
+  it('writes JSON valid against its schema, JUnit that parses with the right counts, Markdown and HTML', async () => {
+    const dir = tempDir();
+    const record = fixtureRecord();
+    const paths = await writeReports(record, dir);
+    const schema = JSON.parse(readFileSync(new URL('./run.schema.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv({ strict: false }).compile(schema);
+    expect(validate(JSON.parse(readFileSync(paths.json, 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(paths.junit, 'utf8')) as { testsuites: { testsuite: Array<{ name: string; testcase: unknown }> } };
+    const suites = xml.testsuites.testsuite;
+    expect(suites).toHaveLength(5);
+    const text = readFileSync(paths.junit, 'utf8');
+    expect(text.match(/<failure/g)).toHaveLength(1);
+    expect(text.match(/<error/g)).toHaveLength(1);
+    expect(text.match(/<skipped/g)).toHaveLength(1);
+    expect(text).toContain('app kept 1 worker threads after vCPUs went 1→2');
+    expect(text).toContain('name="axis.cpu" value="SandyBridge"');
+
+    const markdown = readFileSync(paths.markdown, 'utf8');
+    expect(markdown).toMatch(/\| `qemu-sandybridge-vcpus1-bbbbbb` \| failed \| hotplug-awareness: app kept 1 worker/);
+    expect(markdown).toContain('12 ms / 40 ms');
+  });
+
+  it('escapes everything that came from a guest or a matrix, and shows heatmap, flags and both worlds', async () => {
+    const dir = tempDir();
+    const paths = await writeReports(fixtureRecord(), dir);
+    const html = readFileSync(paths.html, 'utf8');
+    expect(html).not.toContain('<b>x</b>');
+    expect(html).toContain('host&quot;&gt;&lt;b&gt;x&lt;/b&gt;');
+    expect(html).toContain('class="heat"');
+    expect(html).toContain('CPU flags side by side');
+    expect(html).toMatch(/<td class="notable">vmx<\/td>/);
+    expect(html).toContain('Physical vs virtual');
+    expect(html).toContain('kvm-clock');
+    const cellPage = readFileSync(join(dir, 'cells', 'qemu-nehalem-vcpus1-aaaaaa.html'), 'utf8');
+    expect(cellPage).not.toContain('<script>alert(1)</script>');
+    expect(cellPage).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(cellPage).toContain('<svg');
+    expect(cellPage).toContain('throttle');
+  });
+});
+
+describe('compare and merge', () => {
+  const runWith = (samples: number[]): RunRecord[] =>
+    samples.map((ms, i) => ({ ...fixtureRecord(), runId: `r${i}`, cells: [fixtureCell({ id: 'x', metrics: { app_ms: { value: ms, unit: 'ms' } } })] }));
+  const spread = (centre: number) => [centre - 3, centre + 1, centre - 1, centre + 3, centre];
+
+  it('flags a real regression over repeats and not noise', () => {
+    const regressed = compareRuns(runWith(spread(100)), runWith(spread(130)));
+    expect(regressed.regressions.map((r) => r.metric)).toEqual(['app_ms']);
+    expect(regressed.regressions[0]!.pValue).toBeLessThan(0.05);
+    const noise = compareRuns(runWith(spread(100)), runWith([101, 99, 103, 98, 100]));
+    expect(noise.regressions).toEqual([]);
+    expect(formatComparison(regressed, 'text')).toMatch(/x: ?app_ms|x app_ms: 100\.0 → 130\.0 ms/);
+  });
+
+  it('reports outcome changes and says when only one run per side was given', () => {
+    const before = fixtureRecord();
+    const after = { ...fixtureRecord(), cells: fixtureRecord().cells.map((c) => (c.id.startsWith('qemu-nehalem') ? { ...c, outcome: 'failed' as const } : c)) };
+    const comparison = compareRuns([before], [after]);
+    expect(comparison.changed).toEqual([{ id: 'qemu-nehalem-vcpus1-aaaaaa', before: 'passed', after: 'failed' }]);
+    expect(comparison.notes[0]).toMatch(/one run per side/);
+  });
+
+  it('merges shards of one matrix and refuses shards of different matrices', () => {
+    const record = fixtureRecord();
+    const a = { ...record, shard: { index: 1, total: 2 }, cells: record.cells.slice(0, 2) };
+    const b = { ...record, runId: 'r2', shard: { index: 2, total: 2 }, cells: record.cells.slice(2) };
+    expect(mergeRuns([a, b]).cells).toHaveLength(5);
+    expect(() => mergeRuns([a, { ...b, matrix: { ...b.matrix, hash: 'b'.repeat(64) } }])).toThrow(/different matrix files/);
+  });
+
+  it('fingerprints the environment without crashing on missing tools', async () => {
+    const environment = await collectEnvironment();
+    expect(environment.cores).toBeGreaterThan(0);
+    expect(environment.hostCpuFlags.length).toBeGreaterThan(0);
+    expect(environment.nodeVersion).toBe(process.version);
+  });
+});

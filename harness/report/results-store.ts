@@ -1,0 +1,94 @@
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import type { CellResult } from '../model/result.js';
+import type { RunHeader, RunRecord } from './run-record.js';
+
+type Line = { type: 'header'; header: RunHeader } | { type: 'cell'; cell: CellResult } | { type: 'finish'; finishedAt: string; interrupted: boolean };
+
+export const RESULTS_FILE = 'results.jsonl';
+
+/**
+ * Durable results: one JSON line per finished cell, appended and fsynced as the cell finishes, so
+ * a crash leaves every finished cell on disk and `--resume` can continue. Appends are serialised.
+ */
+export class ResultsStore {
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private readonly file: FileHandle,
+    private readonly record: RunRecord,
+  ) {}
+
+  static async create(dir: string, header: RunHeader): Promise<ResultsStore> {
+    await mkdir(dir, { recursive: true });
+    const file = await open(join(dir, RESULTS_FILE), 'wx');
+    const store = new ResultsStore(dir, file, { ...header, interrupted: false, cells: [] });
+    await store.write({ type: 'header', header });
+    return store;
+  }
+
+  /** Reopen a run for --resume; the record holds what is already finished. */
+  static async open(dir: string): Promise<{ store: ResultsStore; record: RunRecord }> {
+    const record = await readResults(dir);
+    const file = await open(join(dir, RESULTS_FILE), 'a');
+    const store = new ResultsStore(dir, file, { ...record, interrupted: false });
+    return { store, record };
+  }
+
+  append(result: CellResult): Promise<void> {
+    this.record.cells = [...this.record.cells.filter((c) => c.id !== result.id), result];
+    return this.write({ type: 'cell', cell: result });
+  }
+
+  async finish(info: { interrupted: boolean }): Promise<RunRecord> {
+    const finishedAt = new Date().toISOString();
+    await this.write({ type: 'finish', finishedAt, interrupted: info.interrupted });
+    await this.queue;
+    await this.file.close();
+    return { ...this.record, finishedAt, interrupted: info.interrupted };
+  }
+
+  private write(line: Line): Promise<void> {
+    const text = `${JSON.stringify(line)}\n`;
+    const next = this.queue.then(async () => {
+      await this.file.appendFile(text);
+      await this.file.sync();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Read a run back. A truncated last line (a crash mid-write) is ignored; the last result of each
+ * cell wins (a resumed run re-records interrupted cells).
+ */
+export async function readResults(dir: string): Promise<RunRecord> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RESULTS_FILE), 'utf8');
+  } catch {
+    throw new ConfigError('RESULTS_MISSING', `${dir} holds no ${RESULTS_FILE}: not a bothworlds run folder`);
+  }
+  let header: RunHeader | undefined;
+  const cells = new Map<string, CellResult>();
+  let finish: { finishedAt: string; interrupted: boolean } | undefined;
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    let line: Line;
+    try {
+      line = JSON.parse(raw) as Line;
+    } catch {
+      continue; // the half-written line of a crash
+    }
+    if (line.type === 'header') header = line.header;
+    else if (line.type === 'cell') {
+      cells.delete(line.cell.id);
+      cells.set(line.cell.id, line.cell);
+    } else if (line.type === 'finish') finish = { finishedAt: line.finishedAt, interrupted: line.interrupted };
+  }
+  if (!header) throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)} has no header line`);
+  return { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? !finish, cells: [...cells.values()] };
+}

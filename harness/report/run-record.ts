@@ -1,0 +1,33 @@
+import type { CellResult } from '../model/result.js';
+
+export interface EnvironmentFingerprint {
+  hostCpuModel: string;
+  hostCpuFlags: string[];
+  hostKernel: string;
+  hostOs: string;
+  qemuVersion?: string;
+  libvirtVersion?: string;
+  dockerVersion?: string;
+  kvm: { usable: boolean; reason: string };
+  nodeVersion: string;
+  harnessVersion: string;
+  cores: number;
+  memoryMiB: number;
+}
+
+export interface RunHeader {
+  schema: 'bothworlds/run@1';
+  runId: string;
+  startedAt: string;
+  matrix: { name: string; path: string; hash: string };
+  environment: EnvironmentFingerprint;
+  shard?: { index: number; total: number };
+  /** Cells planned for this run (or shard). */
+  cellIds: string[];
+}
+
+export interface RunRecord extends RunHeader {
+  finishedAt?: string;
+  interrupted: boolean;
+  cells: CellResult[];
+}

@@ -1,0 +1,19 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunRecord } from './run-record.js';
+import { buildJUnit } from './junit.js';
+import { buildMarkdown } from './markdown.js';
+import { renderCellPage, renderIndex } from './html/pages.js';
+import { cellFile } from './html/escape.js';
+
+/** results.json, junit.xml, summary.md, index.html and one page per cell, all rebuilt from the record. */
+export async function writeReports(record: RunRecord, dir: string): Promise<{ json: string; junit: string; markdown: string; html: string }> {
+  await mkdir(join(dir, 'cells'), { recursive: true });
+  const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
+  await writeFile(paths.json, `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(paths.junit, buildJUnit(record));
+  await writeFile(paths.markdown, buildMarkdown(record));
+  await writeFile(paths.html, renderIndex(record));
+  for (const cell of record.cells) await writeFile(join(dir, 'cells', cellFile(cell.id)), renderCellPage(record, cell));
+  return paths;
+}
