@@ -43,6 +43,13 @@ export interface QemuMachineOptions {
   autoOnline?: boolean;
 }
 
+export interface HotplugRecord {
+  /** The id of the device or object. */
+  id: string;
+  command: 'device_add' | 'object-add';
+  args: Record<string, unknown>;
+}
+
 /** A QEMU guest up to a working agent. One QEMU instance at a time; migration swaps it. */
 export class QemuMachine implements StartedMachine {
   readonly backend = 'qemu' as const;
@@ -52,6 +59,11 @@ export class QemuMachine implements StartedMachine {
   readonly startMetrics: Metrics;
   /** Resolves with an error when QEMU dies unexpectedly (crash, killed) — the cell is an `error`. */
   readonly lost: Promise<InfrastructureError>;
+  /**
+   * Devices hot-plugged so far, in order, as QMP commands: a migration destination replays them
+   * before `migrate-incoming` (or the RAM layout differs and the migration fails).
+   */
+  readonly hotplugged: HotplugRecord[] = [];
   private current: QemuInstance;
   private stopped = false;
   private reportLost!: (error: InfrastructureError) => void;
@@ -72,6 +84,11 @@ export class QemuMachine implements StartedMachine {
     this.lost = new Promise((resolve) => (this.reportLost = resolve));
     this.watch(instance);
     this.controls = createQemuControls(this);
+  }
+
+  /** Whether the guest onlines hot-plugged CPUs itself (kernel argument bw.autoonline=1). */
+  get autoOnline(): boolean {
+    return this.launch.boot.kind === 'kernel' && /(^|\s)bw\.autoonline=1(\s|$)/.test(this.launch.boot.append);
   }
 
   get origin(): number {

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResourceScope } from '../run/resources.js';
+import { DEFAULT_MACHINE } from '../model/machine-spec.js';
+import type { EventRecord } from '../model/result.js';
+import type { TimelineEvent } from '../model/cell.js';
+import { startQemuMachine, type QemuMachine } from '../machines/qemu/machine.js';
+import { onlineCpus, memInfo } from '../machines/guest-view.js';
+import { runTimeline, unsupportedEvent } from './timeline.js';
+
+const at = (afterMs: number, kind: string, params: Record<string, unknown> = {}): TimelineEvent => ({ kind, trigger: { kind: 'at', afterMs }, params });
+
+async function timeline(machine: QemuMachine, events: TimelineEvent[]): Promise<EventRecord[]> {
+  return runTimeline({ machine, events, appStartedAt: performance.now(), signal: new AbortController().signal, onRecord: async () => undefined });
+}
+
+function ok(record: EventRecord | undefined): EventRecord {
+  expect(record?.error?.message ?? 'no error').toBe('no error');
+  expect(record!.outcome).toBe('ok');
+  return record!;
+}
+
+/** One real guest goes through every QEMU event; the records say when each was requested, acknowledged and seen. */
+describe('mid-test events on a real QEMU guest', () => {
+  const scope = new ResourceScope('events-test');
+  let machine: QemuMachine;
+
+  beforeAll(async () => {
+    machine = await startQemuMachine(
+      { ...DEFAULT_MACHINE, cpuModel: 'max', vcpus: 1, maxVcpus: 3, memoryMiB: 512, maxMemoryMiB: 1024, memorySlots: 2 },
+      { scope, name: 'events' },
+    );
+  });
+  afterAll(() => scope.dispose());
+
+  it('plugs a vCPU (requested → acknowledged → seen by the guest) and offlines one', async () => {
+    const [plug, unplug] = await timeline(machine, [at(0, 'cpu-plug'), at(0, 'cpu-unplug')]);
+    ok(plug);
+    expect(plug!.acknowledgedAtMs!).toBeGreaterThanOrEqual(plug!.requestedAtMs);
+    expect(plug!.observedAtMs!).toBeGreaterThanOrEqual(plug!.acknowledgedAtMs!);
+    expect(plug!.metrics.cpus_after!.value).toBe(2);
+    console.log(`cpu-plug: ack ${(plug!.acknowledgedAtMs! - plug!.requestedAtMs).toFixed(0)} ms, seen ${(plug!.observedAtMs! - plug!.requestedAtMs).toFixed(0)} ms`);
+    ok(unplug);
+    expect(await onlineCpus(machine)).toBe(1);
+    const [again] = await timeline(machine, [at(0, 'cpu-plug')]);
+    ok(again);
+  });
+
+  it('hot-plugs memory and ballons down and back up', async () => {
+    const [plug] = await timeline(machine, [at(0, 'mem-plug', { size: '128M' })]);
+    ok(plug);
+    expect(plug!.metrics.memtotal_after_kib!.value - plug!.metrics.memtotal_before_kib!.value).toBeGreaterThan(100 * 1024);
+    const [down, up] = await timeline(machine, [at(0, 'balloon', { target: '50%' }), at(0, 'balloon', { target: '100%' })]);
+    ok(down);
+    expect(down!.metrics.memavailable_after_kib!.value).toBeLessThan(down!.metrics.memavailable_before_kib!.value);
+    ok(up);
+    console.log(`balloon 50%: ${down!.metrics.balloon_ms!.value.toFixed(0)} ms; back: ${up!.metrics.balloon_ms!.value.toFixed(0)} ms`);
+  });
+
+  it('pauses (the guest clock falls behind) and corrects the clock', async () => {
+    const [paused, corrected] = await timeline(machine, [at(0, 'pause', { duration: '700ms' }), at(0, 'clock-correct')]);
+    ok(paused);
+    expect(paused!.metrics.paused_ms!.value).toBeGreaterThanOrEqual(600);
+    ok(corrected);
+    expect(Math.abs(corrected!.metrics.drift_after_ms!.value)).toBeLessThan(500);
+  });
+
+  it('live-migrates after hot-plug (devices replayed), measuring downtime twice, and the source is gone', async () => {
+    const sourcePid = machine.instance.process.pid;
+    const cpusBefore = await onlineCpus(machine);
+    const memBefore = (await memInfo(machine)).totalKiB;
+    const [migration] = await timeline(machine, [at(0, 'migrate', { 'max-bandwidth': '10G' })]);
+    if (migration!.outcome !== 'ok') console.log(machine.output.lines.filter((l) => l.source !== 'heartbeat').slice(-15).map((l) => `${l.source} ${l.text}`).join('\n'));
+    ok(migration);
+    expect(machine.instance.process.pid).not.toBe(sourcePid);
+    expect(() => process.kill(sourcePid, 0)).toThrow();
+    expect(await onlineCpus(machine)).toBe(cpusBefore);
+    expect((await memInfo(machine)).totalKiB).toBe(memBefore);
+    const m = migration!.metrics;
+    expect(m.downtime_qemu_ms!.value).toBeGreaterThanOrEqual(0);
+    expect(m.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
+    expect(m.total_ms!.value).toBeGreaterThan(0);
+    console.log(`migration: total ${m.total_ms!.value} ms, downtime QEMU ${m.downtime_qemu_ms!.value} ms, heartbeat gap ${m.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
+  });
+
+  it('cancels a migration that cannot converge and keeps the source running', async () => {
+    await machine.spawn(['bw-dirty-mem', '--mib', '96']);
+    await machine.output.waitForLine(/dirty-mem ready/, 30_000, 'app');
+    const sourcePid = machine.instance.process.pid;
+    const [migration] = await timeline(machine, [at(0, 'migrate', { 'max-bandwidth': '1M', timeout: '3s' })]);
+    expect(migration!.outcome).toBe('error');
+    expect(migration!.error!.code).toBe('MIGRATION_NOT_CONVERGED');
+    expect(migration!.metrics.dirty_rate_bytes_per_s).toBeDefined();
+    expect(machine.instance.process.pid).toBe(sourcePid);
+    expect((await machine.exec(['true'])).exitCode).toBe(0);
+  });
+
+  it('skips an event the machine cannot do, with the reason', () => {
+    const noPlug = { ...machine, controls: { ...machine.controls, cpus: undefined, unsupportedReason: { cpus: 'vCPU hot-plug needs maxvcpus > vcpus' } } } as unknown as QemuMachine;
+    expect(unsupportedEvent(noPlug, [at(0, 'cpu-plug')])).toEqual({ event: 'cpu-plug', reason: 'vCPU hot-plug needs maxvcpus > vcpus' });
+  });
+});
+
+describe('timeline triggers', () => {
+  const scope = new ResourceScope('triggers-test');
+  let machine: QemuMachine;
+  beforeAll(async () => {
+    machine = await startQemuMachine({ ...DEFAULT_MACHINE, vcpus: 1, maxVcpus: 1 }, { scope, name: 'triggers' });
+  });
+  afterAll(() => scope.dispose());
+
+  it('fires on an application line, repeats, and skips an event whose line never comes', async () => {
+    const started = performance.now();
+    const running = runTimeline({
+      machine,
+      events: [
+        { kind: 'clock-correct', trigger: { kind: 'line', pattern: 'app is ready', source: 'app' }, repeat: { count: 1, everyMs: 300 }, params: {} },
+        { kind: 'clock-correct', trigger: { kind: 'line', pattern: 'never printed', source: 'app' }, params: {} },
+      ],
+      appStartedAt: started,
+      signal: new AbortController().signal,
+      onRecord: async () => undefined,
+      triggerTimeoutMs: 3_000,
+    });
+    await machine.spawn(['/bin/sh', '-c', 'sleep 0.5; echo app is ready']);
+    const records = await running;
+    const fired = records.filter((r) => r.outcome === 'ok');
+    expect(fired).toHaveLength(2);
+    expect(fired[1]!.requestedAtMs - fired[0]!.requestedAtMs).toBeGreaterThanOrEqual(290);
+    const line = machine.output.lines.find((l) => l.text === 'app is ready')!;
+    expect(fired[0]!.requestedAtMs).toBeGreaterThanOrEqual(line.t);
+    expect(records.find((r) => r.outcome === 'skipped')!.reason).toMatch(/never came/);
+  });
+});
