@@ -24,14 +24,14 @@ export function fixtureCell(overrides: Partial<CellResult> & { id: string }): Ce
 
 /** A realistic run: every outcome, events with series, a physical cell next to VM cells, hostile strings. */
 export function fixtureRecord(): RunRecord {
-  return {
+  const record: RunRecord = {
     schema: 'bothworlds/run@1',
     runId: 'r1',
     startedAt: '2026-11-25T00:00:00.000Z',
     finishedAt: '2026-11-25T00:05:00.000Z',
     matrix: { name: 'fixture', path: '/tmp/fixture.yaml', hash: 'a'.repeat(64) },
     environment: { hostCpuModel: 'Test CPU', hostCpuFlags: FLAGS_HOST, hostKernel: '6.18', hostOs: 'Debian 12', qemuVersion: 'QEMU emulator version 7.2.22', kvm: { usable: false, reason: 'probe hung' }, nodeVersion: 'v20', harnessVersion: '0.1.0', cores: 2, memoryMiB: 24000 },
-    cellIds: ['a', 'b', 'c', 'd', 'e'],
+    cellIds: [],
     interrupted: false,
     cells: [
       fixtureCell({
@@ -61,4 +61,6 @@ export function fixtureRecord(): RunRecord {
       }),
     ],
   };
+  record.cellIds = record.cells.map((c) => c.id);
+  return record;
 }

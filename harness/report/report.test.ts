@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
-import { ResultsStore, readResults } from './results-store.js';
 import { writeReports } from './write-all.js';
 import { compareRuns, formatComparison } from './compare.js';
 import { mergeRuns } from './merge.js';
@@ -20,34 +19,6 @@ const tempDir = () => {
 };
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-describe('results store', () => {
-  it('streams results as cells finish and reads them back after a crash mid-write', async () => {
-    const dir = join(tempDir(), 'run');
-    const { cells, ...header } = fixtureRecord();
-    const store = await ResultsStore.create(dir, header);
-    await Promise.all(cells.slice(0, 3).map((c) => store.append(c)));
-    appendFileSync(join(dir, 'results.jsonl'), '{"type":"cell","cell":{"id":"half-writ');
-    const crashed = await readResults(dir);
-    expect(crashed.cells.map((c) => c.id).sort()).toEqual(cells.slice(0, 3).map((c) => c.id).sort());
-    expect(crashed.interrupted).toBe(true);
-  });
-
-  it('resumes: the last result of a cell wins and finish closes the run', async () => {
-    const dir = join(tempDir(), 'run');
-    const { cells, ...header } = fixtureRecord();
-    const first = await ResultsStore.create(dir, header);
-    await first.append({ ...cells[0]!, outcome: 'interrupted' });
-    const { store, record } = await ResultsStore.open(dir);
-    expect(record.cells[0]!.outcome).toBe('interrupted');
-    await store.append(cells[0]!);
-    const finished = await store.finish({ interrupted: false });
-    expect(finished.cells).toHaveLength(1);
-    const read = await readResults(dir);
-    expect(read.cells[0]!.outcome).toBe('passed');
-    expect(read.interrupted).toBe(false);
-  });
 });
 
 describe('reports', () => {

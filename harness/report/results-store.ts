@@ -10,10 +10,12 @@ export const RESULTS_FILE = 'results.jsonl';
 
 /**
  * Durable results: one JSON line per finished cell, appended and fsynced as the cell finishes, so
- * a crash leaves every finished cell on disk and `--resume` can continue. Appends are serialised.
+ * a crash leaves every finished cell on disk and `--resume` can continue. Appends are serialised
+ * through one queue, so concurrent calls never interleave their bytes.
  */
 export class ResultsStore {
   private queue: Promise<void> = Promise.resolve();
+  private closed = false;
 
   private constructor(
     readonly dir: string,
@@ -23,17 +25,36 @@ export class ResultsStore {
 
   static async create(dir: string, header: RunHeader): Promise<ResultsStore> {
     await mkdir(dir, { recursive: true });
-    const file = await open(join(dir, RESULTS_FILE), 'wx');
+    let file: FileHandle;
+    try {
+      file = await open(join(dir, RESULTS_FILE), 'ax');
+    } catch (cause) {
+      throw new ConfigError('RESULTS_EXIST', `${join(dir, RESULTS_FILE)} already exists: resume that run or pick another folder`, { cause });
+    }
     const store = new ResultsStore(dir, file, { ...header, interrupted: false, cells: [] });
     await store.write({ type: 'header', header });
     return store;
   }
 
-  /** Reopen a run for --resume; the record holds what is already finished. */
+  /**
+   * Reopen a run for --resume; the record holds what is already finished. A half-written last
+   * line (the crash) is cut off first: appending after it would glue the next result onto it.
+   */
   static async open(dir: string): Promise<{ store: ResultsStore; record: RunRecord }> {
     const record = await readResults(dir);
-    const file = await open(join(dir, RESULTS_FILE), 'a');
-    const store = new ResultsStore(dir, file, { ...record, interrupted: false });
+    const file = await open(join(dir, RESULTS_FILE), 'r+');
+    try {
+      const { size } = await file.stat();
+      const text = await readFile(file, 'utf8');
+      const complete = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
+      if (complete < size) await file.truncate(complete);
+    } catch (cause) {
+      await file.close();
+      throw cause;
+    }
+    const appender = await open(join(dir, RESULTS_FILE), 'a');
+    await file.close();
+    const store = new ResultsStore(dir, appender, { ...record, interrupted: false });
     return { store, record };
   }
 
@@ -45,12 +66,20 @@ export class ResultsStore {
   async finish(info: { interrupted: boolean }): Promise<RunRecord> {
     const finishedAt = new Date().toISOString();
     await this.write({ type: 'finish', finishedAt, interrupted: info.interrupted });
-    await this.queue;
-    await this.file.close();
+    await this.close();
     return { ...this.record, finishedAt, interrupted: info.interrupted };
   }
 
+  /** Release the file without a trailer (the run stays "interrupted" for readers). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.file.close();
+  }
+
   private write(line: Line): Promise<void> {
+    if (this.closed) return Promise.reject(new ConfigError('RESULTS_CLOSED', `the results store of ${this.dir} is closed`));
     const text = `${JSON.stringify(line)}\n`;
     const next = this.queue.then(async () => {
       await this.file.appendFile(text);
@@ -63,32 +92,35 @@ export class ResultsStore {
 
 /**
  * Read a run back. A truncated last line (a crash mid-write) is ignored; the last result of each
- * cell wins (a resumed run re-records interrupted cells).
+ * cell wins (a resumed run re-records interrupted cells). A run without a trailer is interrupted.
  */
 export async function readResults(dir: string): Promise<RunRecord> {
   let text: string;
   try {
     text = await readFile(join(dir, RESULTS_FILE), 'utf8');
-  } catch {
-    throw new ConfigError('RESULTS_MISSING', `${dir} holds no ${RESULTS_FILE}: not a bothworlds run folder`);
+  } catch (cause) {
+    throw new ConfigError('RESULTS_MISSING', `${dir} holds no ${RESULTS_FILE}: not a bothworlds run folder`, { cause });
   }
+  const lines = text.split('\n');
   let header: RunHeader | undefined;
   const cells = new Map<string, CellResult>();
   let finish: { finishedAt: string; interrupted: boolean } | undefined;
-  for (const raw of text.split('\n')) {
+  for (const [index, raw] of lines.entries()) {
     if (!raw.trim()) continue;
     let line: Line;
     try {
       line = JSON.parse(raw) as Line;
-    } catch {
-      continue; // the half-written line of a crash
+    } catch (cause) {
+      if (index === lines.length - 1) continue; // the half-written line of a crash
+      throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)}:${index + 1} is not JSON (only the last line may be cut short by a crash)`, { cause });
     }
     if (line.type === 'header') header = line.header;
     else if (line.type === 'cell') {
+      finish = undefined; // a resumed run appends after an earlier trailer
       cells.delete(line.cell.id);
       cells.set(line.cell.id, line.cell);
     } else if (line.type === 'finish') finish = { finishedAt: line.finishedAt, interrupted: line.interrupted };
   }
   if (!header) throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)} has no header line`);
-  return { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? !finish, cells: [...cells.values()] };
+  return { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? true, cells: [...cells.values()] };
 }
