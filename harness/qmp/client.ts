@@ -68,13 +68,13 @@ export class QmpClient extends EventEmitter {
     try {
       const remaining = Math.max(1_000, timeoutMs - (performance.now() - started));
       const greeting = await withDeadline(
-        new Promise<QmpGreeting>((resolve, reject) => (client.greetingWaiter = { resolve, reject })),
+        abortable(new Promise<QmpGreeting>((resolve, reject) => (client.greetingWaiter = { resolve, reject })), options.signal),
         remaining,
         `the QMP greeting on ${socketPath}`,
       );
       client.greetingValue = greeting;
       client.stateValue = 'running';
-      await client.execute('qmp_capabilities', undefined, { timeoutMs: remaining });
+      await abortable(client.execute('qmp_capabilities', undefined, { timeoutMs: remaining }), options.signal);
       return client;
     } catch (error) {
       await client.close();
@@ -125,6 +125,12 @@ export class QmpClient extends EventEmitter {
    */
   waitForEvent(name: string, options: { match?: Record<string, unknown>; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<QmpEvent> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (this.stateValue === 'disconnected' || this.stateValue === 'disconnecting') {
+      return Promise.reject(
+        new QmpDisconnectedError(`cannot wait for event ${name}: QMP connection is ${this.stateValue}`, this.closeReason ? { cause: this.closeReason } : {}),
+      );
+    }
+    if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
     let cleanup = (): void => undefined;
     const seen = new Promise<QmpEvent>((resolve, reject) => {
       const onEvent = (event: QmpEvent): void => {
@@ -139,7 +145,7 @@ export class QmpClient extends EventEmitter {
       };
       const onAbort = (): void => {
         cleanup();
-        reject(options.signal?.reason ?? new Error('aborted'));
+        reject(abortReason(options.signal));
       };
       cleanup = () => {
         this.off('event', onEvent);
@@ -160,13 +166,16 @@ export class QmpClient extends EventEmitter {
   /** Idempotent; pending calls are rejected with QmpDisconnectedError. */
   async close(): Promise<void> {
     if (this.stateValue === 'disconnected') return;
-    this.stateValue = 'disconnecting';
+    if (this.stateValue !== 'disconnecting') {
+      this.stateValue = 'disconnecting';
+      // Reject first, so nothing pending sees the socket's close as "QEMU exited".
+      this.shutDown(undefined);
+    }
     await new Promise<void>((resolve) => {
-      if (this.socket.destroyed) return resolve();
+      if (this.socket.destroyed && this.socket.closed) return resolve();
       this.socket.once('close', () => resolve());
       this.socket.destroy();
     });
-    this.shutDown(new QmpDisconnectedError(`QMP connection to ${this.socketPath} closed by bothworlds`));
   }
 
   private attach(): void {
@@ -182,15 +191,23 @@ export class QmpClient extends EventEmitter {
   }
 
   private handleLine(line: string): void {
+    if (this.stateValue === 'disconnected') return;
     let message: Record<string, unknown>;
     try {
-      message = JSON.parse(line) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(line);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+      message = parsed as Record<string, unknown>;
     } catch (error) {
-      this.emit('protocol-error', new QmpProtocolError(`unparsable QMP line: ${line.slice(0, 200)}`, { cause: error }));
+      // The stream is corrupt: a reply may have been lost, so nothing pending can be trusted.
+      this.fail(new QmpProtocolError(`unparsable QMP message from ${this.socketPath}: ${line.slice(0, 200)}`, { cause: error, details: { line: line.slice(0, 1000) } }));
       return;
     }
-    if ('QMP' in message) {
-      this.greetingWaiter?.resolve(message as unknown as QmpGreeting);
+    if (this.greetingWaiter) {
+      if (!isGreeting(message)) {
+        this.fail(new QmpProtocolError(`expected a QMP greeting from ${this.socketPath}, got: ${line.slice(0, 200)}`, { details: { line: line.slice(0, 1000) } }));
+        return;
+      }
+      this.greetingWaiter.resolve(message);
       this.greetingWaiter = undefined;
       return;
     }
@@ -216,16 +233,52 @@ export class QmpClient extends EventEmitter {
     }
   }
 
-  private shutDown(reason: Error): void {
+  /** A protocol violation: reject the greeting wait with it, every pending call, then drop the socket. */
+  private fail(error: QmpProtocolError): void {
+    const waiter = this.greetingWaiter;
+    this.greetingWaiter = undefined;
+    waiter?.reject(error);
+    this.shutDown(error);
+    this.socket.destroy();
+  }
+
+  /**
+   * Every pending call is rejected at once and later calls fail fast. `reason` is undefined for
+   * a close we asked for, which is also what 'disconnect' listeners receive.
+   */
+  private shutDown(reason: Error | undefined): void {
     if (this.stateValue === 'disconnected') return;
     this.stateValue = 'disconnected';
-    this.closeReason ??= reason;
-    this.greetingWaiter?.reject(new QmpProtocolError(`QMP socket closed before the greeting`, { cause: reason }));
+    if (reason) this.closeReason ??= reason;
+    const cause = reason ? { cause: reason } : {};
+    this.greetingWaiter?.reject(new QmpProtocolError(`QMP socket ${this.socketPath} closed before the greeting`, cause));
     this.greetingWaiter = undefined;
+    const why = reason ? 'QMP connection lost' : 'QMP connection closed by bothworlds';
     for (const call of this.pending.values()) {
-      call.reject(new QmpDisconnectedError(`QMP connection lost while waiting for the reply to ${call.command}`, { cause: reason }));
+      call.reject(new QmpDisconnectedError(`${why} while waiting for the reply to ${call.command}`, cause));
     }
     this.pending.clear();
     this.emit('disconnect', reason);
   }
+}
+
+function isGreeting(message: Record<string, unknown>): message is QmpGreeting & Record<string, unknown> {
+  const qmp = message.QMP as { version?: { qemu?: { major?: unknown } }; capabilities?: unknown } | undefined;
+  return typeof qmp === 'object' && qmp !== null && typeof qmp.version?.qemu?.major === 'number' && Array.isArray(qmp.capabilities);
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(`aborted${reason === undefined ? '' : `: ${String(reason)}`}`);
+}
+
+/** Rejects as soon as `signal` aborts; otherwise settles like `work`. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -15,6 +15,7 @@ export interface CpuInstanceProperties {
   'node-id'?: number;
   'socket-id'?: number;
   'die-id'?: number;
+  'cluster-id'?: number;
   'core-id'?: number;
   'thread-id'?: number;
 }
@@ -34,10 +35,34 @@ export interface CpuInfoFast {
   target: string;
 }
 
-export interface MemoryDeviceInfo {
-  type: 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem' | 'sgx-epc';
-  data: { id?: string; addr: number; size: number; slot?: number; node?: number; memdev: string; hotplugged: boolean; hotpluggable: boolean };
+export interface PcDimmDeviceInfo {
+  id?: string;
+  addr: number;
+  size: number;
+  slot: number;
+  node: number;
+  memdev: string;
+  hotplugged: boolean;
+  hotpluggable: boolean;
 }
+
+export interface VirtioMemDeviceInfo {
+  id?: string;
+  memaddr: number;
+  'requested-size': number;
+  size: number;
+  'max-size': number;
+  'block-size': number;
+  node: number;
+  memdev: string;
+}
+
+/** Discriminated on `type`, as in QEMU 7.2's MemoryDeviceInfo union. */
+export type MemoryDeviceInfo =
+  | { type: 'dimm' | 'nvdimm'; data: PcDimmDeviceInfo }
+  | { type: 'virtio-pmem'; data: { id?: string; memaddr: number; size: number; memdev: string } }
+  | { type: 'virtio-mem'; data: VirtioMemDeviceInfo }
+  | { type: 'sgx-epc'; data: { id?: string; memaddr: number; size: number; node: number; memdev: string } };
 
 export type MigrationStatus =
   | 'none' | 'setup' | 'cancelling' | 'cancelled' | 'active' | 'postcopy-active' | 'postcopy-paused'
@@ -58,9 +83,10 @@ export interface MigrationRamStats {
   'page-size': number;
   'multifd-bytes': number;
   'pages-per-second': number;
-  'precopy-bytes'?: number;
-  'downtime-bytes'?: number;
-  'postcopy-bytes'?: number;
+  'precopy-bytes': number;
+  'downtime-bytes': number;
+  'postcopy-bytes': number;
+  'dirty-sync-missed-zero-copy': number;
 }
 
 export interface MigrationInfo {
@@ -75,6 +101,12 @@ export interface MigrationInfo {
   'error-desc'?: string;
   'blocked-reasons'?: string[];
   'postcopy-blocktime'?: number;
+  'postcopy-vcpu-blocktime'?: number[];
+  /** Block migration (`blk: true`) statistics; same shape as `ram`. */
+  disk?: MigrationRamStats;
+  vfio?: { transferred: number };
+  compression?: { pages: number; busy: number; 'busy-rate': number; 'compressed-size': number; 'compression-rate': number };
+  'socket-address'?: Array<Record<string, unknown>>;
 }
 
 export type MigrationCapabilityName =
@@ -83,7 +115,25 @@ export type MigrationCapabilityName =
   | 'dirty-bitmaps' | 'postcopy-blocktime' | 'late-block-activate' | 'x-ignore-shared' | 'validate-uuid'
   | 'background-snapshot' | 'zero-copy-send' | 'postcopy-preempt';
 
+/** MigrationParameters of QEMU 7.2 (all optional: set only what you change). */
 export interface MigrationParameters {
+  'announce-initial'?: number;
+  'announce-max'?: number;
+  'announce-rounds'?: number;
+  'announce-step'?: number;
+  'compress-level'?: number;
+  'compress-threads'?: number;
+  'compress-wait-thread'?: boolean;
+  'decompress-threads'?: number;
+  'throttle-trigger-threshold'?: number;
+  'tls-creds'?: string;
+  'tls-hostname'?: string;
+  'tls-authz'?: string;
+  'x-checkpoint-delay'?: number;
+  'block-incremental'?: boolean;
+  'multifd-compression'?: 'none' | 'zlib' | 'zstd';
+  'multifd-zlib-level'?: number;
+  'multifd-zstd-level'?: number;
   'max-bandwidth'?: number;
   'downtime-limit'?: number;
   'cpu-throttle-initial'?: number;
@@ -93,7 +143,6 @@ export interface MigrationParameters {
   'multifd-channels'?: number;
   'xbzrle-cache-size'?: number;
   'max-postcopy-bandwidth'?: number;
-  'announce-initial'?: number;
 }
 
 export interface BalloonInfo {
@@ -120,7 +169,7 @@ type NoArgs = Record<string, never> | undefined;
 
 export interface QmpCommandMap {
   qmp_capabilities: Command<{ enable?: string[] } | undefined, Record<string, never>>;
-  'query-status': Command<NoArgs, { running: boolean; singlestep?: boolean; status: RunState }>;
+  'query-status': Command<NoArgs, { running: boolean; singlestep: boolean; status: RunState }>;
   'query-version': Command<NoArgs, QmpVersion>;
   'query-kvm': Command<NoArgs, { enabled: boolean; present: boolean }>;
   'query-cpus-fast': Command<NoArgs, CpuInfoFast[]>;
@@ -148,10 +197,25 @@ export interface QmpCommandMap {
   'migrate-set-capabilities': Command<{ capabilities: Array<{ capability: MigrationCapabilityName; state: boolean }> }, Record<string, never>>;
   'query-migrate-capabilities': Command<NoArgs, Array<{ capability: MigrationCapabilityName; state: boolean }>>;
   'migrate-set-parameters': Command<MigrationParameters, Record<string, never>>;
-  'query-migrate-parameters': Command<NoArgs, MigrationParameters & Record<string, unknown>>;
-  'query-cpu-model-expansion': Command<{ type: 'static' | 'full'; model: CpuModelInfo }, { model: CpuModelInfo; deprecated_props?: string[] }>;
+  'query-migrate-parameters': Command<NoArgs, MigrationParameters>;
+  'query-cpu-model-expansion': Command<{ type: 'static' | 'full'; model: CpuModelInfo }, { model: CpuModelInfo }>;
   'query-cpu-definitions': Command<NoArgs, CpuDefinitionInfo[]>;
   'human-monitor-command': Command<{ 'command-line': string; 'cpu-index'?: number }, string>;
 }
 
 export type QmpCommandName = keyof QmpCommandMap;
+
+/** Every command of the map, at run time (checked against QEMU's own schema by the tests). */
+export const QMP_COMMAND_NAMES = [
+  'qmp_capabilities', 'query-status', 'query-version', 'query-kvm', 'query-cpus-fast', 'query-hotpluggable-cpus',
+  'device_add', 'device_del', 'object-add', 'object-del', 'query-memory-devices', 'query-memory-size-summary',
+  'balloon', 'query-balloon', 'qom-set', 'qom-get', 'stop', 'cont', 'quit', 'system_powerdown', 'system_reset',
+  'migrate', 'migrate-incoming', 'migrate_cancel', 'migrate-start-postcopy', 'query-migrate',
+  'migrate-set-capabilities', 'query-migrate-capabilities', 'migrate-set-parameters', 'query-migrate-parameters',
+  'query-cpu-model-expansion', 'query-cpu-definitions', 'human-monitor-command',
+] as const satisfies readonly QmpCommandName[];
+
+// Compile-time proof that the list above names every key of the map.
+type Missing = Exclude<QmpCommandName, (typeof QMP_COMMAND_NAMES)[number]>;
+const everyCommandListed: [Missing] extends [never] ? true : Missing = true;
+void everyCommandListed;

@@ -32,26 +32,43 @@ export async function connectUnixSocket(path: string, options: { timeoutMs?: num
 }
 
 /**
- * Splits a byte stream into JSON lines. `skipBytes` drops framing bytes (the guest agent answers
- * guest-sync-delimited with 0xFF before its reply) wherever they appear.
+ * Splits a byte stream into JSON lines, on bytes rather than strings so a multi-byte UTF-8
+ * character split across two chunks survives. With `delimitedByFF` (the guest agent), a 0xFF
+ * byte discards the partial line before it: qemu-ga prefixes its guest-sync-delimited reply with
+ * 0xFF precisely so a client can drop whatever half-message preceded it.
  */
 export class JsonLineSplitter {
-  private pending = '';
+  private pending: Buffer[] = [];
 
-  constructor(private readonly skipFF = false) {}
+  constructor(private readonly delimitedByFF = false) {}
 
   /** Feed a chunk; returns the complete lines it finished (trimmed, non-empty). */
   push(chunk: Buffer): string[] {
-    let data = chunk;
-    if (this.skipFF && data.includes(0xff)) data = Buffer.from(data.filter((b) => b !== 0xff));
-    this.pending += data.toString('utf8');
-    const parts = this.pending.split('\n');
-    this.pending = parts.pop() ?? '';
-    return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+    const lines: string[] = [];
+    let start = 0;
+    let ff = this.delimitedByFF ? chunk.indexOf(0xff) : -1;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      if (ff >= 0 && ff < start) ff = chunk.indexOf(0xff, start);
+      if (ff >= 0 && (newline < 0 || ff < newline)) {
+        this.pending = [];
+        start = ff + 1;
+      } else if (newline >= 0) {
+        this.pending.push(chunk.subarray(start, newline));
+        const line = Buffer.concat(this.pending).toString('utf8').trim();
+        this.pending = [];
+        if (line.length > 0) lines.push(line);
+        start = newline + 1;
+      } else {
+        break;
+      }
+    }
+    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
+    return lines;
   }
 
-  /** Forget a partial line (after a resync). */
+  /** Forget a partial line. */
   reset(): void {
-    this.pending = '';
+    this.pending = [];
   }
 }
