@@ -1,0 +1,1 @@
+export { startLocalMachine, type LocalMachineOptions } from './local-machine.js';

@@ -1,0 +1,114 @@
+import { execa, type ResultPromise } from 'execa';
+import { InfrastructureError } from '../../core/errors.js';
+import { withDeadline } from '../../core/deadline.js';
+import type { BackgroundProcess, ExecOptions, ExecResult } from '../machine.js';
+
+const KEEP_OUTPUT = 1 << 20;
+const KILL_GRACE_MS = 2_000;
+
+/** Run a command on this host to completion; a failure has the same shape as a success. */
+export async function execLocal(command: string[], options: ExecOptions & { cwd?: string } = {}): Promise<ExecResult> {
+  const [file, ...args] = command;
+  if (!file) throw new InfrastructureError('EXEC', 'exec needs a command');
+  const result = await execa(file, args, {
+    reject: false,
+    stripFinalNewline: false,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs, forceKillAfterDelay: KILL_GRACE_MS } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  if (result.exitCode === undefined && !result.signal && !result.timedOut && !result.isCanceled) {
+    throw new InfrastructureError('EXEC', `could not start ${command.join(' ')}: ${result.originalMessage ?? result.shortMessage}`, { cause: result.cause });
+  }
+  return {
+    command,
+    exitCode: result.exitCode ?? null,
+    ...(result.signal ? { signal: result.signal.replace(/^SIG/, '') } : {}),
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    durationMs: result.durationMs,
+    timedOut: result.timedOut,
+  };
+}
+
+export interface LocalChild extends BackgroundProcess {
+  /** Resolves when the process exits. */
+  readonly exited: Promise<ExecResult>;
+  /** Close the child's standard input (watchdogs run their script on EOF). */
+  endInput(): void;
+  /** Synchronous SIGKILL of the child's process group, for the exit hook. */
+  killSync(): void;
+}
+
+/**
+ * Start a command in its own process group (so a kill reaches its children, and a Ctrl+C meant
+ * for the harness does not reach it first). Output goes to `onData` as it arrives.
+ */
+export function spawnLocal(
+  command: string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: 'ignore' | 'pipe'; onData?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void } = {},
+): Promise<LocalChild> {
+  const [file, ...args] = command;
+  if (!file) return Promise.reject(new InfrastructureError('SPAWN', 'spawn needs a command'));
+  const started = performance.now();
+  const child: ResultPromise = execa(file, args, {
+    reject: false,
+    buffer: false,
+    detached: true,
+    cleanup: false,
+    stdin: options.stdin ?? 'ignore',
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const output = { stdout: '', stderr: '' };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream]?.on('data', (chunk: Buffer) => {
+      output[stream] = (output[stream] + chunk.toString()).slice(-KEEP_OUTPUT);
+      options.onData?.(stream, chunk);
+    });
+  }
+  let exited = false;
+  const finished: Promise<ExecResult> = child.then((result) => {
+    exited = true;
+    return {
+      command,
+      exitCode: result.exitCode ?? null,
+      ...(result.signal ? { signal: result.signal.replace(/^SIG/, '') } : {}),
+      stdout: output.stdout,
+      stderr: output.stderr,
+      durationMs: performance.now() - started,
+      timedOut: false,
+    };
+  });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () =>
+      resolve({
+        pid: child.pid!,
+        exited: finished,
+        wait: (timeoutMs) => withDeadline(finished, timeoutMs, `process ${child.pid} (${command.join(' ')}) to exit`),
+        isRunning: async () => !exited,
+        async kill(signal = 'TERM') {
+          signalGroup(`SIG${signal}`);
+          if (signal === 'TERM') {
+            const timer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+            await finished;
+            clearTimeout(timer);
+          } else await finished;
+        },
+        endInput: () => child.stdin?.end(),
+        killSync: () => signalGroup('SIGKILL'),
+      }),
+    );
+    child.once('error', (error) => reject(new InfrastructureError('SPAWN', `could not start ${command.join(' ')}: ${error.message}`, { cause: error })));
+  });
+}
