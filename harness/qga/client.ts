@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DeadlineError } from '../core/errors.js';
+import { ConfigError, DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
 import { connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
 import type { ExecResult } from '../machines/machine.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
+import { runToCompletion } from './exec.js';
 
 export interface GuestVcpu {
   'logical-id': number;
@@ -39,7 +39,7 @@ const RESYNC_EVERY_MS = 500;
  */
 export class GuestAgent {
   private readonly splitter = new JsonLineSplitter(true);
-  private waiter: ((message: Record<string, unknown>) => void) | undefined;
+  private waiter: ((message: Received | 'closed') => void) | undefined;
   private closed = false;
   private closeReason: Error | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -51,19 +51,19 @@ export class GuestAgent {
   ) {
     socket.on('data', (chunk: Buffer) => {
       for (const line of this.splitter.push(chunk)) {
-        let message: Record<string, unknown>;
+        let message: unknown;
         try {
-          message = JSON.parse(line) as Record<string, unknown>;
+          message = JSON.parse(line);
         } catch {
-          continue; // a partial line from before a resync
+          continue; // garbage from before a resync (the agent restarted mid-reply)
         }
-        this.waiter?.(message);
+        if (message !== null && typeof message === 'object') this.waiter?.({ message: message as Record<string, unknown>, line });
       }
     });
     socket.on('error', (error) => (this.closeReason = error));
     socket.on('close', () => {
       this.closed = true;
-      this.waiter?.({ __closed: true });
+      this.waiter?.('closed');
     });
   }
 
@@ -96,6 +96,7 @@ export class GuestAgent {
     return this.command<Record<string, never>>('guest-ping', undefined, options).then(() => undefined);
   }
 
+  /** `supported_commands` is qemu-ga's own spelling. */
   info(): Promise<{ version: string; supported_commands: Array<{ name: string; enabled: boolean; 'success-response': boolean }> }> {
     return this.command('guest-info');
   }
@@ -112,20 +113,24 @@ export class GuestAgent {
     return this.command('guest-get-memory-blocks');
   }
 
-  /** Nanoseconds since the epoch, as the guest sees it. */
+  /** Nanoseconds since the epoch, as the guest sees it; exact (read from the reply text, past 2^53). */
   async getTime(): Promise<bigint> {
-    return BigInt(await this.command<number>('guest-get-time'));
+    const { line } = await this.exchange('guest-get-time');
+    const digits = /"return"\s*:\s*(-?\d+)/.exec(line)?.[1];
+    if (!digits) throw new AgentError('guest-get-time', 'BadReply', `not an integer: ${line.slice(0, 200)}`);
+    return BigInt(digits);
   }
 
   /** Set the guest clock (to the host's now when omitted); needs /sbin/hwclock in the guest. */
   async setTime(ns?: bigint): Promise<void> {
-    const value = ns ?? BigInt(Date.now()) * 1_000_000n;
-    await this.command('guest-set-time', { time: Number(value) });
+    // timeOrigin + now() is the epoch with microsecond resolution; Date.now() has only ms.
+    const value = ns ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1_000)) * 1_000n;
+    await this.exchange('guest-set-time', { time: value });
   }
 
   execStart(command: string[], options: GuestExecOptions = {}): Promise<number> {
     const [path, ...arg] = command;
-    if (!path) throw new Error('guest exec needs a command');
+    if (!path) return Promise.reject(new ConfigError('QGA_EXEC_EMPTY', 'guest exec needs a command (got an empty argv)'));
     return this.command<{ pid: number }>('guest-exec', {
       path,
       arg,
@@ -139,32 +144,12 @@ export class GuestAgent {
     return this.command('guest-exec-status', { pid });
   }
 
-  /** Run a command to completion: polls fast at first (5 ms) backing off to 50 ms; kills it on timeout. */
-  async exec(command: string[], options: GuestExecOptions = {}): Promise<ExecResult> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const started = performance.now();
-    const pid = await this.execStart(command, options);
-    let interval = 5;
-    for (;;) {
-      const status = await this.execStatus(pid);
-      if (status.exited) {
-        return {
-          command,
-          exitCode: status.exitcode ?? null,
-          ...(status.signal !== undefined ? { signal: `SIG${status.signal}` } : {}),
-          stdout: decode(status['out-data']),
-          stderr: decode(status['err-data']),
-          durationMs: performance.now() - started,
-          timedOut: false,
-        };
-      }
-      if (performance.now() - started > timeoutMs) {
-        await this.execStart(['/bin/kill', '-9', String(pid)]).catch(() => undefined);
-        return { command, exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', durationMs: performance.now() - started, timedOut: true };
-      }
-      await sleep(interval);
-      interval = Math.min(50, interval * 2);
-    }
+  /**
+   * Run a command to completion: polls fast at first (5 ms) backing off to 50 ms. On timeout the
+   * process tree is killed and the result comes back with `timedOut: true` and the output so far.
+   */
+  exec(command: string[], options: GuestExecOptions = {}): Promise<ExecResult> {
+    return runToCompletion(this, command, options);
   }
 
   async writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
@@ -173,7 +158,10 @@ export class GuestAgent {
     try {
       for (let offset = 0; offset < bytes.length || offset === 0; offset += FILE_CHUNK) {
         const chunk = bytes.subarray(offset, offset + FILE_CHUNK);
-        await this.command('guest-file-write', { handle, 'buf-b64': chunk.toString('base64') });
+        const written = await this.command<{ count: number }>('guest-file-write', { handle, 'buf-b64': chunk.toString('base64') });
+        if (written.count !== chunk.length) {
+          throw new AgentError('guest-file-write', 'ShortWrite', `wrote ${written.count} of ${chunk.length} bytes at offset ${offset} of ${path}`);
+        }
         if (bytes.length === 0) break;
       }
     } finally {
@@ -201,24 +189,31 @@ export class GuestAgent {
   }
 
   /** Any agent command. A timeout leaves the stream unsynchronised: the next call resyncs first. */
-  command<T>(name: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<T> {
+  async command<T>(name: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return (await this.exchange(name, args, options)).message.return as T;
+  }
+
+  /** One request and its reply (message and raw text), strictly after any earlier one. */
+  private exchange(name: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<Received> {
     return this.serialised(async () => {
-      if (!this.synced) await this.syncNow(10_000);
+      if (this.closed) throw this.disconnected();
+      if (!this.synced) await this.syncNow(options.timeoutMs ?? 10_000);
       const reply = this.nextMessage();
-      this.write(`${JSON.stringify({ execute: name, ...(args ? { arguments: args } : {}) })}\n`);
-      let message: Record<string, unknown>;
+      this.write(`${toJson({ execute: name, ...(args ? { arguments: args } : {}) })}\n`);
+      let received: Received;
       try {
-        message = await withDeadline(reply, options.timeoutMs ?? 30_000, `guest agent reply to ${name}`);
+        received = await withDeadline(reply, options.timeoutMs ?? 30_000, `guest agent reply to ${name}`);
       } catch (error) {
         this.waiter = undefined;
         this.synced = false;
         throw error;
       }
+      const { message } = received;
       if ('error' in message) {
         const error = message.error as { class?: string; desc?: string };
         throw new AgentError(name, error.class ?? 'Unknown', error.desc ?? JSON.stringify(message));
       }
-      return message.return as T;
+      return received;
     });
   }
 
@@ -235,8 +230,8 @@ export class GuestAgent {
     for (;;) {
       signal?.throwIfAborted();
       const id = randomInt(1, 2 ** 31);
+      // Only the newest id counts: an answer to an earlier one is followed by the newest's.
       const answered = this.nextMessage((m) => m.return === id);
-      this.splitter.reset();
       this.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } })}\n`)]));
       const remaining = timeoutMs - (performance.now() - started);
       try {
@@ -254,16 +249,16 @@ export class GuestAgent {
   }
 
   /** The next message (optionally the next one accepted by `accept`); rejects when the socket closes. */
-  private nextMessage(accept: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+  private nextMessage(accept: (m: Record<string, unknown>) => boolean = () => true): Promise<Received> {
     if (this.closed) return Promise.reject(this.disconnected());
     return new Promise((resolve, reject) => {
-      this.waiter = (message) => {
-        if (message.__closed) {
+      this.waiter = (received) => {
+        if (received === 'closed') {
           this.waiter = undefined;
           reject(this.disconnected());
-        } else if (accept(message)) {
+        } else if (accept(received.message)) {
           this.waiter = undefined;
-          resolve(message);
+          resolve(received);
         }
       };
     });
@@ -285,6 +280,15 @@ export class GuestAgent {
   }
 }
 
-function decode(base64: string | undefined): string {
-  return base64 ? Buffer.from(base64, 'base64').toString('utf8') : '';
+interface Received {
+  message: Record<string, unknown>;
+  /** The reply's text: integers past 2^53 (nanosecond times) lose precision in JSON.parse. */
+  line: string;
+}
+
+/** JSON.stringify that writes bigints as exact integer literals. */
+export function toJson(value: unknown): string {
+  const marker = '\u0000bigint:';
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v));
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
