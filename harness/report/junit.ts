@@ -1,43 +1,57 @@
-import junitModule, { type Builder } from 'junit-report-builder';
+import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
+import type { Outcome } from '../model/outcome.js';
 import type { CellResult, SuiteResult } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
 
-/**
- * One <testsuite> per cell (Jenkins and GitLab group by suite: a cell is what a person reruns),
- * one <testcase> per suite of the cell (a cell without suites gets one "application" case).
- * Properties carry the axis values and metrics with their units; events go to system-out.
- */
 /** A CommonJS package: Node hands over the builder itself, some bundlers wrap it in `default`. */
 const junit = ((junitModule as unknown as { default?: Builder }).default ?? junitModule) as unknown as Builder;
 
+/**
+ * JUnit XML for Jenkins and GitLab.
+ *
+ * One <testsuite> per cell: the axis values and the cell's metrics are properties of the cell, and
+ * <properties> is only standard on <testsuite>. Both CIs group what they display by `classname`
+ * (Jenkins: package.class; GitLab: the "suite" column), so classname is
+ * `bothworlds.<matrix>.<cell id>` and the testcase name repeats the cell id before the suite:
+ * GitLab lists test names without their suite, and "qemu-nehalem-…: hotplug-awareness" is what a
+ * person needs to rerun it. A cell without suites gets one "application" case.
+ */
 export function buildJUnit(record: RunRecord): string {
   const builder = junit.newBuilder();
+  const className = (cell: CellResult) => ['bothworlds', dotless(record.matrix.name), dotless(cell.id)].join('.');
   for (const cell of record.cells) {
     const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(cell.durationMs / 1000);
+    suite.property('backend', cell.backend);
+    if (cell.accel) suite.property('accel', cell.accel);
     for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
     for (const [name, m] of Object.entries(cell.metrics)) suite.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
-    if (cell.accel) suite.property('accel', cell.accel);
-    const cases: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
-    for (const result of cases) {
+    if (cell.attempts.length > 1) suite.property('attempts', cell.attempts.map((a) => a.outcome).join(' → '));
+    const results: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
+    for (const result of results) {
       const testCase = suite
         .testCase()
-        .className(`bothworlds.${record.matrix.name}.${cell.id}`)
-        .name(result ? result.suite : 'application')
+        .className(className(cell))
+        .name(`${cell.id}: ${result ? result.suite : 'application'}`)
         .time((result?.durationMs ?? cell.durationMs) / 1000);
-      const outcome = result && cell.outcome !== 'error' && cell.outcome !== 'skipped' && cell.outcome !== 'interrupted' ? effective(result, cell) : cell.outcome;
+      const outcome = caseOutcome(cell, result);
       const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
       if (outcome === 'failed') testCase.failure(failureMessage(result, reason), 'failed');
-      else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error');
-      else if (outcome === 'skipped' || outcome === 'interrupted') testCase.skipped();
+      else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
+      else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
       if (result) for (const [name, m] of Object.entries(result.metrics)) testCase.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
-      testCase.standardOutput(systemOut(cell, result, outcome === 'skipped' ? reason : undefined));
+      testCase.standardOutput(systemOut(cell, result));
     }
   }
   return builder.build();
 }
 
-/** A suite that passed inside a cell whose application failed still passed; the app case carries the app failure. */
-function effective(result: SuiteResult, cell: CellResult): string {
+/**
+ * A cell-level error, skip or interruption applies to every case of the cell. Otherwise each suite
+ * has its own outcome, except that an application failure with no failing suite is charged to
+ * every case, so the cell's failure is never lost.
+ */
+function caseOutcome(cell: CellResult, result: SuiteResult | undefined): Outcome {
+  if (!result || cell.outcome === 'error' || cell.outcome === 'skipped' || cell.outcome === 'interrupted') return cell.outcome;
   if (result.outcome === 'passed' && cell.outcome === 'failed' && !cell.suites.some((s) => s.outcome === 'failed')) return 'failed';
   return result.outcome;
 }
@@ -47,15 +61,41 @@ function failureMessage(result: SuiteResult | undefined, reason: string): string
   return failed.length > 0 ? failed.map((c) => `${c.name}: ${c.message}`).join('; ') : reason;
 }
 
-function systemOut(cell: CellResult, result: SuiteResult | undefined, skipReason: string | undefined): string {
+/** The cause of an infrastructure error: code, category and message, and each attempt's. */
+function errorContent(cell: CellResult): string {
   const lines: string[] = [];
-  if (skipReason) lines.push(`skipped: ${skipReason}`);
+  if (cell.error) lines.push(`${cell.error.code} (${cell.error.category}): ${cell.error.message}`);
+  cell.attempts.forEach((a, i) => lines.push(`attempt ${i + 1}: ${a.outcome}${a.reason ? ` — ${a.reason}` : ''} after ${round(a.durationMs / 1000)} s`));
+  return lines.join('\n');
+}
+
+/** junit-report-builder writes a bare <skipped/>; Jenkins and GitLab show its `message` attribute. */
+function skipWithMessage(testCase: TestCase, message: string): void {
+  testCase.skipped();
+  const build = testCase.build.bind(testCase);
+  testCase.build = (parent) => {
+    const element = build(parent);
+    const skipped = element.children.find((child) => (child as { name?: string }).name === 'skipped') as { att(name: string, value: string): unknown } | undefined;
+    skipped?.att('message', message);
+    return element;
+  };
+}
+
+function systemOut(cell: CellResult, result: SuiteResult | undefined): string {
+  const lines: string[] = [];
+  if (cell.reason) lines.push(`${cell.outcome}: ${cell.reason}`);
   for (const check of result?.checks ?? []) lines.push(`[${check.outcome}] ${check.name}: ${check.message}`);
   for (const event of cell.events) {
-    const metrics = Object.entries(event.metrics).map(([k, m]) => `${k}=${round(m.value)}${m.unit}`).join(' ');
-    lines.push(`event ${event.label} ${event.outcome} at ${round(event.requestedAtMs)} ms${metrics ? ` ${metrics}` : ''}${event.error ? ` error: ${event.error.message}` : ''}`);
+    const metrics = Object.entries(event.metrics).map(([k, m]) => `${k}=${round(m.value)} ${m.unit}`).join(', ');
+    const times = [`requested ${round(event.requestedAtMs)} ms`, event.acknowledgedAtMs !== undefined ? `acknowledged ${round(event.acknowledgedAtMs)} ms` : '', event.observedAtMs !== undefined ? `observed ${round(event.observedAtMs)} ms` : ''].filter(Boolean).join(', ');
+    const why = event.error ? ` — ${event.error.code}: ${event.error.message}` : event.reason ? ` — ${event.reason}` : '';
+    lines.push(`event ${event.label}: ${event.outcome} (${times})${metrics ? ` ${metrics}` : ''}${why}`);
   }
   return lines.join('\n');
+}
+
+function dotless(text: string): string {
+  return text.replace(/\./g, '_');
 }
 
 function round(value: number): number {

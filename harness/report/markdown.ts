@@ -1,29 +1,44 @@
 import type { RunRecord } from './run-record.js';
-import { OUTCOMES, countOutcomes, metricValue } from './summary.js';
+import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, notRun } from './summary.js';
+
+/** Cells listed in the timings table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
+const MAX_TIMING_ROWS = 100;
 
 /** A Markdown summary for CI step summaries ($GITHUB_STEP_SUMMARY): totals, what did not pass and why, key timings. */
 export function buildMarkdown(record: RunRecord): string {
   const counts = countOutcomes(record.cells);
-  const lines = [`# bothworlds: ${record.matrix.name}`, ''];
-  lines.push(`${record.cells.length} cells — ${OUTCOMES.filter((o) => counts[o] > 0).map((o) => `**${counts[o]} ${o}**`).join(', ')}${record.interrupted ? ' (run interrupted)' : ''}`, '');
-  lines.push(`Host: ${record.environment.hostCpuModel}, ${record.environment.cores} cores; ${record.environment.qemuVersion ?? 'no QEMU'}; accelerator: ${record.environment.kvm.usable ? 'KVM' : 'TCG'} (${record.environment.kvm.reason})`, '');
+  const missing = notRun(record);
+  const lines = [`## bothworlds: ${text(record.matrix.name)}${record.shard ? ` (shard ${record.shard.index}/${record.shard.total})` : ''}`, ''];
+  const totals = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `**${counts[o]} ${o}**`);
+  if (missing.length) totals.push(`**${missing.length} not run**`);
+  lines.push(`${record.cells.length} of ${record.cellIds.length} planned cells — ${totals.join(', ')}${record.interrupted ? ' (run interrupted)' : ''}`, '');
+  const e = record.environment;
+  lines.push(`Host: ${text(e.hostCpuModel)}, ${e.cores} cores; ${text(e.qemuVersion ?? 'no QEMU')}; accelerator: ${e.kvm.usable ? 'KVM' : 'TCG'} (${text(e.kvm.reason)})`, '');
+
   const notPassed = record.cells.filter((c) => c.outcome !== 'passed');
-  if (notPassed.length > 0) {
+  if (notPassed.length > 0 || missing.length > 0) {
     lines.push('| cell | outcome | reason |', '|---|---|---|');
-    for (const cell of notPassed) lines.push(`| \`${cell.id}\` | ${cell.outcome} | ${escapeCell(cell.reason ?? '')} |`);
+    for (const cell of notPassed) lines.push(`| \`${code(cell.id)}\` | ${cell.outcome} | ${text(cell.reason ?? cell.error?.message ?? '')} |`);
+    for (const id of missing) lines.push(`| \`${code(id)}\` | not run | no result recorded |`);
     lines.push('');
   }
-  lines.push('| cell | boot | app | migration downtime (QEMU / heartbeat) |', '|---|---|---|---|');
-  for (const cell of record.cells) {
-    const boot = metricValue(cell.metrics.boot_ms);
-    const app = metricValue(cell.metrics.app_ms);
-    const migration = cell.events.find((e) => e.kind === 'migrate' && e.outcome === 'ok');
-    const downtime = migration ? `${metricValue(migration.metrics.downtime_qemu_ms)} / ${metricValue(migration.metrics.downtime_heartbeat_ms)}` : '';
-    lines.push(`| \`${cell.id}\` | ${boot} | ${app} | ${downtime} |`);
+
+  const timed = record.cells.filter((c) => c.outcome !== 'skipped');
+  if (timed.length > 0) {
+    lines.push('| cell | outcome | boot | app | migration downtime (QEMU / heartbeat) |', '|---|---|---|---|---|');
+    for (const cell of timed.slice(0, MAX_TIMING_ROWS)) {
+      lines.push(`| \`${code(cell.id)}\` | ${cell.outcome} | ${metricValue(cell.metrics.boot_ms ?? cell.metrics.restore_ms)} | ${metricValue(cell.metrics.app_ms)} | ${migrationDowntime(cell)} |`);
+    }
+    if (timed.length > MAX_TIMING_ROWS) lines.push(`| … ${timed.length - MAX_TIMING_ROWS} more in index.html | | | | |`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Text from a guest or a matrix inside a table cell: no row breaks, no markup GitHub would render. */
+function text(value: string): string {
+  return value.replace(/[\\|`*_[\]<>]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`)).replace(/\r?\n/g, ' ');
+}
+
+function code(value: string): string {
+  return value.replace(/`/g, "'").replace(/\|/g, '\\|');
 }

@@ -1,13 +1,20 @@
 import type { Metric } from '../model/metrics.js';
 import { OUTCOMES, type Outcome } from '../model/outcome.js';
 import type { CellResult } from '../model/result.js';
+import type { RunRecord } from './run-record.js';
 
 export { OUTCOMES };
 
 export function countOutcomes(cells: CellResult[]): Record<Outcome, number> {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
-  for (const cell of cells) counts[cell.outcome]++;
+  for (const cell of cells) if (cell.outcome in counts) counts[cell.outcome]++;
   return counts;
+}
+
+/** Planned cells without a result: the run was interrupted, or a shard is missing from a merge. */
+export function notRun(record: RunRecord): string[] {
+  const have = new Set(record.cells.map((c) => c.id));
+  return record.cellIds.filter((id) => !have.has(id));
 }
 
 /** "1.23 s", "45 ms", "12 MiB": a metric for a person. */
@@ -15,5 +22,22 @@ export function metricValue(metric: Metric | undefined): string {
   if (!metric) return '';
   if (metric.unit === 'ms') return metric.value >= 1000 ? `${(metric.value / 1000).toFixed(2)} s` : `${metric.value.toFixed(metric.value < 10 ? 1 : 0)} ms`;
   if (metric.unit === 'bool') return metric.value ? 'yes' : 'no';
+  if (metric.unit === 'bytes' || metric.unit === 'bytes/s') return `${bytes(metric.value)}${metric.unit === 'bytes/s' ? '/s' : ''}`;
   return `${Number.isInteger(metric.value) ? metric.value : metric.value.toFixed(2)} ${metric.unit}`;
+}
+
+function bytes(value: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (Math.abs(value) >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}
+
+/** The migration downtime of a cell as "QEMU / heartbeat", or '' without a completed migration. */
+export function migrationDowntime(cell: CellResult): string {
+  const migrations = cell.events.filter((e) => e.kind === 'migrate' && e.outcome === 'ok');
+  return migrations.map((m) => `${metricValue(m.metrics.downtime_qemu_ms) || '?'} / ${metricValue(m.metrics.downtime_heartbeat_ms) || '?'}`).join(', ');
 }
