@@ -106,6 +106,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
             events: timeline,
             appStartedAt,
             signal: env.signal,
+            triggerTimeoutMs: cell.app.timeoutMs,
             onRecord: async (record) => {
               state.events.push(record);
               await activeSession.afterEvent(record);
