@@ -109,8 +109,10 @@ export class GuestAgent {
     return this.command('guest-set-vcpus', { vcpus });
   }
 
-  getMemoryBlocks(): Promise<Array<{ phys_index: number; online: boolean; can_offline?: boolean }>> {
-    return this.command('guest-get-memory-blocks');
+  /** Renamed from qemu-ga's wire names (`phys-index`, `can-offline`) to the harness's API. */
+  async getMemoryBlocks(): Promise<Array<{ phys_index: number; online: boolean; can_offline?: boolean }>> {
+    const blocks = await this.command<Array<{ 'phys-index': number; online: boolean; 'can-offline'?: boolean }>>('guest-get-memory-blocks');
+    return blocks.map((b) => ({ phys_index: b['phys-index'], online: b.online, ...(b['can-offline'] !== undefined ? { can_offline: b['can-offline'] } : {}) }));
   }
 
   /** Nanoseconds since the epoch, as the guest sees it; exact (read from the reply text, past 2^53). */
