@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { RunRecord } from './run-record.js';
 import { buildJUnit } from './junit.js';
 import { buildMarkdown } from './markdown.js';
-import { renderCellPage, renderIndex } from './html/pages.js';
+import { renderIndex } from './html/index-page.js';
+import { renderCellPage } from './html/cell-page.js';
 import { cellFile } from './html/escape.js';
 
 /** results.json, junit.xml, summary.md, index.html and one page per cell, all rebuilt from the record. */

@@ -1,27 +1,38 @@
 import type { CellResult } from '../../model/result.js';
 import { esc } from './escape.js';
 
+/** Flags a person asks about first: virtualisation, PMU, hypervisor bit, vector extensions, TSC. */
 const NOTABLE = /^(vmx|svm|arch_perfmon|hypervisor|avx.*|aes|x2apic|tsc_deadline_timer|constant_tsc|nonstop_tsc|pcid|invpcid|rdseed|rtm|hle)$/;
 
-/** One column per CPU model (or physical host) seen in the run; rows are the flags that differ. */
+interface Column {
+  label: string;
+  detail: string;
+  flags: Set<string>;
+}
+
+/**
+ * CPU flags side by side: one column per CPU model (or physical host) seen in the run, the host
+ * that ran the harness as the reference column; rows are only the flags that differ somewhere,
+ * notable ones first.
+ */
 export function renderFlags(cells: CellResult[], hostFlags: string[]): string {
-  const columns = new Map<string, string[]>();
+  const columns = new Map<string, Column>();
   for (const cell of cells) {
     if (!cell.facts) continue;
-    const label = cell.backend === 'local' || cell.backend === 'ssh' ? `${cell.backend} (physical)` : `${cell.axes.cpu ?? cell.facts.cpuModelName} (${cell.backend})`;
-    if (!columns.has(label)) columns.set(label, cell.facts.cpuFlags);
+    const physical = cell.backend === 'local' || cell.backend === 'ssh';
+    const label = physical ? `${cell.backend} (physical)` : String(cell.axes.cpu ?? cell.facts.cpuModelName);
+    if (!columns.has(label)) columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${cell.backend} · ${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
   }
   if (columns.size === 0) return '<p class="muted">No cell reached a point where its CPU flags could be read.</p>';
-  const all = [...columns.values(), hostFlags];
-  const union = [...new Set(all.flat())].sort();
-  const differing = union.filter((flag) => !all.every((flags) => flags.includes(flag)));
+  const all = [{ label: 'this host', detail: `harness host · ${hostFlags.length} flags`, flags: new Set(hostFlags) }, ...columns.values()];
+  const differing = [...new Set(all.flatMap((c) => [...c.flags]))].filter((flag) => !all.every((c) => c.flags.has(flag)));
   if (differing.length === 0) return '<p>Every CPU model in this run exposes the same flags as the host.</p>';
-  const head = `<tr><th>flag</th><th>this host</th>${[...columns.keys()].map((l) => `<th>${esc(l)}</th>`).join('')}</tr>`;
-  const rows = differing
-    .sort((a, b) => Number(NOTABLE.test(b)) - Number(NOTABLE.test(a)) || a.localeCompare(b))
-    .map((flag) => {
-      const mark = (flags: string[]) => (flags.includes(flag) ? '<td class="flag-on">✓</td>' : '<td class="flag-off">—</td>');
-      return `<tr><td class="${NOTABLE.test(flag) ? 'notable' : ''}">${esc(flag)}</td>${mark(hostFlags)}${[...columns.values()].map(mark).join('')}</tr>`;
-    });
-  return `<p class="muted">${differing.length} flags differ between the host and the CPU models of this run (notable ones first).</p><table>${head}${rows.join('')}</table>`;
+  differing.sort((a, b) => Number(NOTABLE.test(b)) - Number(NOTABLE.test(a)) || a.localeCompare(b));
+  const head = `<tr><th>flag</th>${all.map((c, i) => `<th title="${esc(c.detail)}"${i === 0 ? ' class="ref"' : ''}>${esc(c.label)}<br><span class="muted">${esc(c.detail.split(' · ').at(-1))}</span></th>`).join('')}</tr>`;
+  const rows = differing.map((flag) => {
+    const mark = (c: Column) => (c.flags.has(flag) ? '<td class="flag-on">✓</td>' : '<td class="flag-off">✗</td>');
+    return `<tr><td${NOTABLE.test(flag) ? ' class="notable"' : ''}>${esc(flag)}</td>${all.map(mark).join('')}</tr>`;
+  });
+  const notable = differing.filter((f) => NOTABLE.test(f)).length;
+  return `<p class="muted">${differing.length} flags differ between this host and the CPU models of the run; ${notable} notable ones (highlighted) first. Hover a column for the full model name.</p><div class="scroll"><table>${head}${rows.join('')}</table></div>`;
 }

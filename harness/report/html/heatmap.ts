@@ -1,9 +1,10 @@
 import type { AxisValue } from '../../model/cell.js';
 import type { CellResult } from '../../model/result.js';
-import { metricValue } from '../summary.js';
+import { metricValue, migrationDowntime } from '../summary.js';
 import { cellFile, esc } from './escape.js';
 
 const SYMBOL: Record<string, string> = { passed: '✓', failed: '✗', error: '!', skipped: '–', interrupted: '‖' };
+const MISSING = '—';
 
 /** Pick the two axes with the most distinct values for columns and rows; the others group rows. */
 export function chooseAxes(cells: CellResult[]): { column?: string; row?: string; groups: string[] } {
@@ -14,40 +15,62 @@ export function chooseAxes(cells: CellResult[]): { column?: string; row?: string
   return { ...(column ? { column } : {}), ...(row ? { row } : {}), groups };
 }
 
+/** What hovering a cell shows: outcome, why, timings, and what each event did. */
 function tooltip(cell: CellResult): string {
   const parts = [cell.id, `outcome: ${cell.outcome}`];
   if (cell.reason) parts.push(`why: ${cell.reason}`);
-  for (const key of ['boot_ms', 'restore_ms', 'app_ready_ms', 'app_ms', 'cell_ms']) if (cell.metrics[key]) parts.push(`${key.replace(/_ms$/, '')}: ${metricValue(cell.metrics[key])}`);
+  for (const key of ['boot_ms', 'restore_ms', 'app_ready_ms', 'app_ms', 'cell_ms']) if (cell.metrics[key]) parts.push(`${key.replace(/_ms$/, '').replace(/_/g, ' ')}: ${metricValue(cell.metrics[key])}`);
   for (const event of cell.events) {
-    const downtime = event.metrics.downtime_heartbeat_ms ?? event.metrics.downtime_qemu_ms;
-    parts.push(`${event.label}: ${event.outcome}${event.observedAtMs !== undefined ? `, seen after ${(event.observedAtMs - event.requestedAtMs).toFixed(0)} ms` : ''}${downtime ? `, downtime ${metricValue(downtime)}` : ''}`);
+    const seen = event.observedAtMs !== undefined ? `, seen after ${(event.observedAtMs - event.requestedAtMs).toFixed(0)} ms` : '';
+    parts.push(`${event.label}: ${event.outcome}${seen}`);
   }
+  const downtime = migrationDowntime(cell);
+  if (downtime) parts.push(`migration downtime (QEMU / heartbeat): ${downtime}`);
+  if (cell.attempts.length > 1) parts.push(`attempts: ${cell.attempts.map((a) => a.outcome).join(' → ')}`);
   return parts.join('\n');
 }
 
-/** The matrix as a heatmap: colour by outcome, timings on hover, click for the cell's page. */
+/** The one number worth reading inside a passed cell; the outcome word otherwise. */
+function caption(cell: CellResult): string {
+  if (cell.outcome !== 'passed') return cell.outcome;
+  return metricValue(cell.metrics.app_ms ?? cell.metrics.cell_ms) || 'passed';
+}
+
+function axisValue(axes: Record<string, AxisValue>, axis: string | undefined): string {
+  return axis ? String(axes[axis] ?? MISSING) : '';
+}
+
+/**
+ * The matrix as a heatmap: colour by outcome, the outcome (or app time) written in the cell so it
+ * reads without colour, timings on hover, click for the cell's page. Row groups without any
+ * cell are left out, so a sparse matrix (pairwise, include/exclude) stays compact.
+ */
 export function renderHeatmap(cells: CellResult[]): string {
   const { column, row, groups } = chooseAxes(cells);
-  const values = (axis: string | undefined): string[] => (axis ? [...new Set(cells.map((c) => String(c.axes[axis] ?? '—')))] : ['']);
-  const groupKey = (axes: Record<string, AxisValue>): string => groups.map((g) => `${g}=${axes[g] ?? '—'}`).join(' ');
-  const groupKeys = [...new Set(cells.map((c) => groupKey(c.axes)))];
-  const columns = values(column);
-  const rows = values(row);
-  const find = (group: string, r: string, c: string): CellResult | undefined =>
-    cells.find((cell) => groupKey(cell.axes) === group && (!row || String(cell.axes[row] ?? '—') === r) && (!column || String(cell.axes[column] ?? '—') === c));
-  const head = `<tr>${groups.length ? `<th>${esc(groups.join(' · '))}</th>` : ''}<th>${esc(row ?? '')}${row && column ? ' \\ ' : ''}${esc(column ?? '')}</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
-  const body = groupKeys
-    .flatMap((group) =>
-      rows.map((r, i) => {
-        const tds = columns.map((c) => {
-          const cell = find(group, r, c);
-          if (!cell) return '<td class="cell empty"></td>';
-          return `<td class="cell o-${cell.outcome}" title="${esc(tooltip(cell))}"><a href="cells/${esc(cellFile(cell.id))}">${SYMBOL[cell.outcome] ?? '?'}</a></td>`;
-        });
-        const groupCell = groups.length ? (i === 0 ? `<th rowspan="${rows.length}">${esc(group)}</th>` : '') : '';
-        return `<tr>${groupCell}<th>${esc(r)}</th>${tds.join('')}</tr>`;
-      }),
-    )
-    .join('\n');
-  return `<table class="heat">${head}\n${body}</table>`;
+  const groupKey = (axes: Record<string, AxisValue>): string => groups.map((g) => `${g}=${axes[g] ?? MISSING}`).join(' · ');
+  const byPosition = new Map<string, CellResult>();
+  const rowsByGroup = new Map<string, Set<string>>();
+  const columns = [...new Set(cells.map((c) => axisValue(c.axes, column)))];
+  for (const cell of cells) {
+    const group = groupKey(cell.axes);
+    const r = axisValue(cell.axes, row);
+    (rowsByGroup.get(group) ?? rowsByGroup.set(group, new Set()).get(group)!).add(r);
+    byPosition.set(JSON.stringify([group, r, axisValue(cell.axes, column)]), cell);
+  }
+  const corner = `${esc(row ?? '')}${row && column ? ' ╲ ' : ''}${esc(column ?? '')}`;
+  const head = `<thead><tr>${groups.length ? `<th>${esc(groups.join(' · '))}</th>` : ''}<th class="corner">${corner}</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>`;
+  const body: string[] = [];
+  for (const [group, rows] of rowsByGroup) {
+    [...rows].forEach((r, i) => {
+      const tds = columns.map((c) => {
+        const cell = byPosition.get(JSON.stringify([group, r, c]));
+        if (!cell) return '<td class="cell empty" title="not in the matrix"></td>';
+        const outcome = esc(cell.outcome);
+        return `<td class="cell o-${outcome}" title="${esc(tooltip(cell))}"><a href="cells/${esc(cellFile(cell.id))}"><b>${SYMBOL[cell.outcome] ?? '?'}</b><small>${esc(caption(cell))}</small></a></td>`;
+      });
+      const groupCell = groups.length && i === 0 ? `<th rowspan="${rows.size}" class="group">${esc(group)}</th>` : '';
+      body.push(`<tr>${groupCell}<th>${esc(r)}</th>${tds.join('')}</tr>`);
+    });
+  }
+  return `<div class="scroll"><table class="heat">${head}<tbody>\n${body.join('\n')}</tbody></table></div>`;
 }

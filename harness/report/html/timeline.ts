@@ -1,32 +1,93 @@
-import type { CellResult, Series } from '../../model/result.js';
+import type { CellResult, EventRecord, Series } from '../../model/result.js';
+import { metricValue } from '../summary.js';
 import { esc } from './escape.js';
+import { heartbeatGaps } from './heartbeat-gaps.js';
 
-const WIDTH = 900;
-const ROW = 22;
+const WIDTH = 1000;
+const LEFT = 150;
+const RIGHT = 30;
+const ROW = 24;
+const PLOT = 44;
 
-/** Events as bars (requested → acknowledged → observed), heartbeat gaps, and series as small plots, in inline SVG. */
+const EVENT_COLOUR: Record<EventRecord['outcome'], string> = { ok: '#2e9d4f', error: '#e08a00', skipped: '#9aa0a6' };
+
+/**
+ * The cell's timeline in inline SVG: each event as a bar from requested to acknowledged (light)
+ * and on to observed in the guest (dark), heartbeat gaps as red bands across everything, and every
+ * series (throttle %, dirty rate…) as a small line plot on the same time axis.
+ */
 export function renderTimeline(cell: CellResult): string {
-  const series: Series[] = [...(cell.series ?? []), ...cell.events.flatMap((e) => e.series ?? [])];
-  const end = Math.max(1, cell.durationMs, ...cell.events.map((e) => (e.observedAtMs ?? e.requestedAtMs + e.durationMs)), ...series.flatMap((s) => s.points.map((p) => p[0])));
-  const x = (t: number) => 120 + (Math.max(0, t) / end) * (WIDTH - 140);
+  const series: Array<{ owner: string; s: Series }> = [
+    ...(cell.series ?? []).map((s) => ({ owner: '', s })),
+    ...cell.events.flatMap((e) => (e.series ?? []).map((s) => ({ owner: e.label, s }))),
+  ].filter(({ s }) => s.points.length >= 2);
+  const gaps = heartbeatGaps(cell.log);
+  if (cell.events.length === 0 && series.length === 0 && gaps.length === 0) return '';
+  const end = Math.max(1, cell.durationMs, ...cell.events.map(finishOf), ...series.flatMap(({ s }) => s.points.map((p) => p[0])), ...gaps.map((g) => g.toMs));
+  const x = (t: number) => LEFT + (Math.min(Math.max(0, t), end) / end) * (WIDTH - LEFT - RIGHT);
   const parts: string[] = [];
-  cell.events.forEach((event, i) => {
-    const y = 10 + i * ROW;
-    const finish = event.observedAtMs ?? event.requestedAtMs + event.durationMs;
-    const colour = event.outcome === 'ok' ? '#2e9d4f' : event.outcome === 'error' ? '#e08a00' : '#9aa0a6';
-    parts.push(`<text x="4" y="${y + 12}">${esc(event.label)}</text>`);
-    parts.push(`<rect x="${x(event.requestedAtMs)}" y="${y + 2}" width="${Math.max(2, x(finish) - x(event.requestedAtMs))}" height="12" fill="${colour}" opacity="0.8"><title>${esc(`${event.label}: requested ${event.requestedAtMs.toFixed(0)} ms, acknowledged ${event.acknowledgedAtMs?.toFixed(0) ?? '—'} ms, observed ${event.observedAtMs?.toFixed(0) ?? '—'} ms`)}</title></rect>`);
-    if (event.acknowledgedAtMs !== undefined) parts.push(`<line x1="${x(event.acknowledgedAtMs)}" x2="${x(event.acknowledgedAtMs)}" y1="${y}" y2="${y + 16}" stroke="#1f2328" stroke-width="2"/>`);
-  });
-  let y = 14 + cell.events.length * ROW;
-  for (const s of series) {
-    if (s.points.length < 2) continue;
-    const max = Math.max(...s.points.map((p) => p[1]), 1e-9);
-    const path = s.points.map((p) => `${x(p[0]).toFixed(1)},${(y + 40 - (p[1] / max) * 36).toFixed(1)}`).join(' ');
-    parts.push(`<text x="4" y="${y + 24}">${esc(s.name)}</text><text x="4" y="${y + 38}" class="muted">max ${esc(max.toFixed(1))} ${esc(s.unit)}</text>`);
-    parts.push(`<polyline points="${path}" fill="none" stroke="#6b5bd2" stroke-width="1.5"/>`);
-    y += 50;
+  let y = 8;
+
+  for (const event of cell.events) {
+    const colour = EVENT_COLOUR[event.outcome] ?? '#9aa0a6';
+    const ack = event.acknowledgedAtMs ?? event.requestedAtMs;
+    const finish = finishOf(event);
+    const title = `${event.label} (${event.outcome}): requested ${ms(event.requestedAtMs)}, acknowledged ${event.acknowledgedAtMs === undefined ? '—' : ms(event.acknowledgedAtMs)}, observed ${event.observedAtMs === undefined ? '—' : ms(event.observedAtMs)}${event.error ? ` — ${event.error.message}` : event.reason ? ` — ${event.reason}` : ''}`;
+    parts.push(`<g><title>${esc(title)}</title><text x="4" y="${y + 13}">${esc(clip(event.label, 22))}</text>`);
+    parts.push(`<rect x="${x(event.requestedAtMs).toFixed(1)}" y="${y + 3}" width="${Math.max(2, x(ack) - x(event.requestedAtMs)).toFixed(1)}" height="12" fill="${colour}" opacity="0.35"/>`);
+    parts.push(`<rect x="${x(ack).toFixed(1)}" y="${y + 3}" width="${Math.max(2, x(finish) - x(ack)).toFixed(1)}" height="12" fill="${colour}"/>`);
+    parts.push(`<text x="${(x(finish) + 4).toFixed(1)}" y="${y + 13}" class="note">${esc(ms(finish - event.requestedAtMs))}</text></g>`);
+    y += ROW;
   }
-  parts.push(`<line x1="120" x2="${WIDTH - 20}" y1="${y + 4}" y2="${y + 4}" stroke="#d0d7de"/><text x="120" y="${y + 18}">0</text><text x="${WIDTH - 70}" y="${y + 18}">${(end / 1000).toFixed(1)} s</text>`);
-  return `<svg width="${WIDTH}" height="${y + 24}" viewBox="0 0 ${WIDTH} ${y + 24}" role="img" aria-label="timeline">${parts.join('')}</svg>`;
+
+  for (const { owner, s } of series) {
+    const values = s.points.map((p) => p[1]);
+    const max = Math.max(...values);
+    const min = Math.min(0, ...values);
+    const scale = (v: number) => y + PLOT - 4 - ((v - min) / Math.max(max - min, 1e-9)) * (PLOT - 10);
+    const path = s.points.map((p) => `${x(p[0]).toFixed(1)},${scale(p[1]).toFixed(1)}`).join(' ');
+    const peak = metricValue({ value: max, unit: (s.unit as never) ?? 'count' }) || `${max} ${s.unit}`;
+    parts.push(`<g><title>${esc(`${owner ? `${owner} · ` : ''}${s.name}: ${s.points.length} samples, max ${peak}`)}</title>`);
+    parts.push(`<text x="4" y="${y + 16}">${esc(clip(s.name, 22))}</text><text x="4" y="${y + 30}" class="note">max ${esc(peak)}</text>`);
+    parts.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y + PLOT - 4}" y2="${y + PLOT - 4}" stroke="#eaeef2"/>`);
+    parts.push(`<polyline points="${path}" fill="none" stroke="#6b5bd2" stroke-width="1.5"/></g>`);
+    y += PLOT + 4;
+  }
+
+  const top = 2;
+  const bands = gaps.map(
+    (g) =>
+      `<rect class="gap" x="${x(g.fromMs).toFixed(1)}" y="${top}" width="${Math.max(2, x(g.toMs) - x(g.fromMs)).toFixed(1)}" height="${y - top}" fill="#d23a3a" opacity="0.18"><title>${esc(`heartbeat gap: ${ms(g.toMs - g.fromMs)} without a beat (${ms(g.fromMs)} → ${ms(g.toMs)})`)}</title></rect>`,
+  );
+  const ticks = axisTicks(end).map((t) => `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y + 2}" y2="${y + 7}" stroke="#8c959f"/><text x="${x(t).toFixed(1)}" y="${y + 20}" text-anchor="middle" class="note">${esc(seconds(t))}</text>`);
+  parts.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y + 2}" y2="${y + 2}" stroke="#8c959f"/>${ticks.join('')}`);
+  const height = y + 28;
+  const legend = `<p class="legend"><span class="sw" style="background:#2e9d4f;opacity:.35"></span>requested → acknowledged <span class="sw" style="background:#2e9d4f"></span>acknowledged → seen in the guest${gaps.length ? ` <span class="sw" style="background:#d23a3a;opacity:.3"></span>heartbeat gap (${gaps.map((g) => esc(ms(g.toMs - g.fromMs))).join(', ')})` : ''}</p>`;
+  return `${legend}<svg class="timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="timeline of ${esc(cell.id)}">${bands.join('')}${parts.join('')}</svg>`;
+}
+
+function finishOf(event: EventRecord): number {
+  return event.observedAtMs ?? event.acknowledgedAtMs ?? event.requestedAtMs + event.durationMs;
+}
+
+/** About six round ticks over [0, end]. */
+function axisTicks(end: number): number[] {
+  const raw = end / 6;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let t = 0; t <= end + 1e-9; t += step) ticks.push(t);
+  return ticks;
+}
+
+function ms(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`;
+}
+
+function seconds(value: number): string {
+  return value === 0 ? '0' : value >= 1000 ? `${+(value / 1000).toFixed(2)} s` : `${+value.toFixed(0)} ms`;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -1,0 +1,34 @@
+import type { RunRecord } from '../run-record.js';
+import { OUTCOMES, countOutcomes, notRun } from '../summary.js';
+import { cellFile, esc } from './escape.js';
+import { renderFlags } from './flags.js';
+import { renderHeatmap } from './heatmap.js';
+import { environmentLine, environmentTable, page } from './layout.js';
+import { renderWorlds } from './worlds.js';
+
+/** Worst first: what a person came to the report for. */
+const ORDER = ['failed', 'error', 'interrupted', 'skipped'];
+
+export function renderIndex(record: RunRecord): string {
+  const counts = countOutcomes(record.cells);
+  const missing = notRun(record);
+  const totals = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `<span class="pill o-${o}">${counts[o]} ${o}</span>`);
+  if (missing.length) totals.push(`<span class="pill o-notrun">${missing.length} not run</span>`);
+  const notPassed = record.cells.filter((c) => c.outcome !== 'passed').sort((a, b) => ORDER.indexOf(a.outcome) - ORDER.indexOf(b.outcome));
+  const problemRows = [
+    ...notPassed.map((c) => `<tr><td><i class="dot o-${esc(c.outcome)}"></i><a href="cells/${esc(cellFile(c.id))}">${esc(c.id)}</a></td><td class="t-${esc(c.outcome)}">${esc(c.outcome)}</td><td>${esc(c.reason ?? c.error?.message ?? '')}${c.error ? ` <code>${esc(c.error.code)}</code>` : ''}</td></tr>`),
+    ...missing.map((id) => `<tr><td><i class="dot o-notrun"></i>${esc(id)}</td><td class="muted">not run</td><td class="muted">planned, but no result was recorded (interrupted run or missing shard)</td></tr>`),
+  ];
+  const problems = problemRows.length ? `<h2>What did not pass, and why</h2><table class="problems"><tr><th>cell</th><th>outcome</th><th>reason</th></tr>${problemRows.join('')}</table>` : '';
+  const worlds = renderWorlds(record.cells);
+  const body = [
+    `<header><h1>bothworlds · ${esc(record.matrix.name)}</h1>${environmentLine(record)}</header>`,
+    `<p class="totals"><b>${record.cells.length}</b> of ${record.cellIds.length} cells: ${totals.join(' ')}${record.interrupted ? ' <span class="pill o-interrupted">run interrupted</span>' : ''}</p>`,
+    `<h2>Matrix</h2><p class="muted">Green passed, red the application failed, orange the lab failed (QEMU, boot, agent), grey skipped, purple interrupted. Hover a cell for its timings; click it for its log, checks and timeline.</p>${record.cells.length ? renderHeatmap(record.cells) : '<p>No cell has a result yet.</p>'}`,
+    problems,
+    `<h2>CPU flags side by side</h2>${renderFlags(record.cells, record.environment.hostCpuFlags)}`,
+    worlds ? `<h2>Physical vs virtual</h2><p class="muted">The same application and suites on a physical host and on each virtual cell; differences from the first physical column are marked.</p>${worlds}` : '',
+    `<h2>Environment</h2>${environmentTable(record)}`,
+  ];
+  return page(`bothworlds ${record.matrix.name}`, body.join('\n'));
+}
