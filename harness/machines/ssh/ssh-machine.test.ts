@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../core/deadline.js';
+import { ensureTools } from '../../images/tools.js';
+import { ResourceScope } from '../../run/resources.js';
+import type { StartedMachine } from '../machine.js';
+import { startLocalMachine } from '../local/index.js';
+import { connectSshMachine } from './ssh-machine.js';
+import { startTestSshd, type TestSshd } from './testing/test-sshd.js';
+
+const CPU_DIR = '/sys/devices/system/cpu';
+const hotpluggable = readdirSync(CPU_DIR).filter((d) => /^cpu\d+$/.test(d) && d !== 'cpu0' && existsSync(join(CPU_DIR, d, 'online')));
+const canOffline = process.getuid?.() === 0 && hotpluggable.length > 0;
+const nproc = (): number => Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+
+describe('ssh machine against a real OpenSSH server on 127.0.0.1', () => {
+  const root = new ResourceScope('ssh-machine-test');
+  let sshd: TestSshd;
+  let machine: StartedMachine;
+
+  beforeAll(async () => {
+    sshd = await startTestSshd(root);
+    const t0 = performance.now();
+    machine = await connectSshMachine(sshd.host, { scope: root.child('main') });
+    const connected = performance.now();
+    const result = await machine.exec(['echo', 'hi']);
+    console.log(`ssh connect+mktemp ${(connected - t0).toFixed(0)} ms, then exec round trip ${(performance.now() - connected).toFixed(1)} ms (connect ${machine.startMetrics.connect_ms!.value.toFixed(0)} ms)`);
+    expect(result.stdout).toBe('hi\n');
+  });
+
+  afterAll(async () => {
+    await root.dispose();
+    for (const cpu of hotpluggable) {
+      try {
+        writeFileSync(join(CPU_DIR, cpu, 'online'), '1');
+      } catch {
+        // Not root: nothing was changed.
+      }
+    }
+  });
+
+  it('execs with exit code, signal, stdout, stderr, input, env and a deadline that kills the remote process', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await machine.exec(['true']);
+      times.push(performance.now() - t0);
+    }
+    console.log(`ssh exec round trips: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+    const result = await machine.exec(['sh', '-c', 'read x; echo "out $x $BW_VAR"; echo err >&2; exit 3'], { input: 'hello\n', env: { BW_VAR: "it's" } });
+    expect(result).toMatchObject({ exitCode: 3, stdout: "out hello it's\n", stderr: 'err\n', timedOut: false });
+    const killed = await machine.exec(['sh', '-c', 'kill -TERM $$']);
+    expect(killed).toMatchObject({ exitCode: null, signal: 'TERM' });
+    const marker = `29.${process.pid}`; // a sleep argument no other process has
+    const slow = await machine.exec(['sleep', marker], { timeoutMs: 300 });
+    expect(slow.timedOut).toBe(true);
+    expect(slow.durationMs).toBeLessThan(5_000);
+    await pollUntil(async () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }), (ps) => !ps.includes(`sleep ${marker}`), { timeoutMs: 5_000, what: 'the timed-out remote process to be gone' });
+  });
+
+  it('uploads 1 MiB and a static binary over SFTP and runs the binary', async () => {
+    const data = Buffer.alloc(1 << 20, 0xa5);
+    const t0 = performance.now();
+    await machine.writeFile(join(machine.payloadDir, 'blob'), data);
+    console.log(`SFTP upload of 1 MiB: ${(performance.now() - t0).toFixed(1)} ms`);
+    expect((await machine.readFile(join(machine.payloadDir, 'blob'))).equals(data)).toBe(true);
+    const binary = readFileSync((await ensureTools()).dirtyMem);
+    await machine.writeFile(join(machine.payloadDir, 'bw-dirty-mem'), binary, 0o755);
+    expect((await machine.exec(['./bw-dirty-mem', '--help'])).stdout).toMatch(/usage: bw-dirty-mem/);
+  });
+
+  it('streams a spawned process line by line into output and kill escalates TERM to KILL', async () => {
+    const app = await machine.spawn(['sh', '-c', 'trap "" TERM; echo one; sleep 0.3; echo two; while :; do sleep 1; done']);
+    const two = await machine.output.waitForLine(/^two$/, 10_000, 'app');
+    const one = machine.output.lines.find((l) => l.text === 'one')!;
+    expect(two.t - one.t).toBeGreaterThan(200);
+    expect(await app.isRunning()).toBe(true);
+    await app.kill('TERM');
+    expect((await app.wait(1_000)).signal).toBe('KILL');
+    expect(await app.isRunning()).toBe(false);
+  });
+
+  it('measures the same CPU facts as the local backend on the same host', async () => {
+    const local = await startLocalMachine({ scope: root.child('local') });
+    const [remote, here] = await Promise.all([machine.facts(), local.facts()]);
+    expect(remote.cpuFlags).toEqual(here.cpuFlags);
+    expect(remote.cpuModelName).toBe(here.cpuModelName);
+    expect(remote.onlineCpus).toBe(here.onlineCpus);
+    expect(remote.pmu).toMatchObject({ cycles: here.pmu!.cycles, instructions: here.pmu!.instructions });
+  });
+
+  it('holds memory on the host and releases it', async () => {
+    const ack = await machine.controls.memoryPressure!.hold(48);
+    const pid = ack.detail!.pid as number;
+    expect(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])).toBeGreaterThan(45 * 1024);
+    expect(machine.output.lines.some((l) => l.text.includes('dirty-mem'))).toBe(false); // not the app's output
+    await machine.controls.memoryPressure!.release();
+    await pollUntil(async () => existsSync(`/proc/${pid}`), (alive) => !alive, { timeoutMs: 5_000, what: 'the holder to exit' });
+  });
+
+  it('refuses a host whose key is not the one in known_hosts, naming the fingerprint seen', async () => {
+    const other = (await sshd.otherPublicKey('impostor')).split(' ');
+    const knownHosts = join(sshd.dir, 'wrong_known_hosts');
+    writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${other[0]} ${other[1]}\n`);
+    const seen = execFileSync('ssh-keygen', ['-lf', join(sshd.dir, 'host_ed25519.pub')], { encoding: 'utf8' }).split(' ')[1]!;
+    const error = await connectSshMachine({ ...sshd.host, knownHosts }, { scope: root.child('wrong-key') }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SSH_HOST_KEY', category: 'infrastructure' });
+    expect((error as Error).message).toContain(seen);
+    const unknown = await connectSshMachine({ ...sshd.host, knownHosts: join(sshd.dir, 'missing') }, { scope: root.child('unknown') }).catch((e: unknown) => e);
+    expect((unknown as Error).message).toMatch(/is not in known_hosts/);
+    const optOut = await connectSshMachine({ ...sshd.host, knownHosts: false }, { scope: root.child('opt-out') });
+    await optOut.stop();
+  });
+
+  it('reports a dead host quickly as SSH_CONNECT, and a refused key as SSH_AUTH, never with key contents', async () => {
+    const t0 = performance.now();
+    const error = await connectSshMachine({ ...sshd.host, port: 1 }, { scope: root.child('dead') }).catch((e: unknown) => e);
+    console.log(`dead host reported in ${(performance.now() - t0).toFixed(1)} ms: ${(error as Error).message}`);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(error).toMatchObject({ code: 'SSH_CONNECT', category: 'infrastructure' });
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    await sshd.otherPublicKey('stranger');
+    const stranger = join(sshd.dir, 'stranger');
+    const auth = await connectSshMachine({ ...sshd.host, keyPath: stranger }, { scope: root.child('auth') }).catch((e: unknown) => e);
+    expect(auth).toMatchObject({ code: 'SSH_AUTH' });
+    for (const key of [stranger, sshd.host.keyPath!]) {
+      const secret = readFileSync(key, 'utf8').split('\n').slice(1, -2).join('');
+      for (const e of [error, auth]) expect(JSON.stringify({ m: (e as Error).message, d: (e as { details?: unknown }).details })).not.toContain(secret.slice(0, 40));
+    }
+  });
+
+  it('removes everything it uploaded when it stops, and stop is idempotent', async () => {
+    const second = await connectSshMachine(sshd.host, { scope: root.child('second') });
+    await second.writeFile(join(second.payloadDir, 'x'), 'x');
+    await second.facts(); // uploads the perf probe into the remote dir
+    expect(existsSync(join(second.payloadDir, '.bw-perfProbe'))).toBe(true);
+    await second.stop();
+    await second.stop();
+    expect(existsSync(second.payloadDir)).toBe(false);
+    expect(await Promise.race([second.lost!.then(() => 'lost'), new Promise((r) => setTimeout(() => r('quiet'), 200))])).toBe('quiet');
+  });
+
+  it.skipIf(!canOffline)('offlines a CPU over SSH; the host-side watchdog brings it back when the connection drops', async () => {
+    const scope = root.child('cpu');
+    const cpuMachine = await connectSshMachine(sshd.host, { scope });
+    const before = nproc();
+    const ack = await cpuMachine.controls.cpus!.unplug();
+    expect(ack.detail).toMatchObject({ online: false });
+    expect(nproc()).toBe(before - 1);
+    expect((await cpuMachine.facts()).onlineCpus).toBe(before - 1);
+    // A dropped connection (harness killed, network gone): nobody runs the scope's teardown.
+    ((cpuMachine as unknown as { client: Client }).client).destroy();
+    expect(await cpuMachine.lost).toMatchObject({ code: 'SSH_LOST' });
+    await pollUntil(async () => nproc(), (n) => n === before, { timeoutMs: 10_000, what: 'the watchdog to online the CPU' });
+    await scope.dispose(); // errors expected (the connection is gone); must not hang
+  });
+
+  it.skipIf(!canOffline)('restores CPUs over SSH at the end of the cell', async () => {
+    const scope = root.child('cpu2');
+    const cpuMachine = await connectSshMachine(sshd.host, { scope });
+    const before = nproc();
+    await cpuMachine.controls.cpus!.unplug();
+    expect(nproc()).toBe(before - 1);
+    await cpuMachine.stop();
+    expect(nproc()).toBe(before);
+  });
+});
