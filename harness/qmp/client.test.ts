@@ -15,11 +15,11 @@ describe('QmpClient against a real QEMU', () => {
     expect(errors).toEqual([]);
   });
 
-  async function connect(options: Parameters<typeof startQemu>[1] = {}): Promise<{ client: QmpClient; qemu: ReturnType<typeof startQemu>['qemu'] }> {
+  async function connect(options: Parameters<typeof startQemu>[1] = {}): Promise<{ client: QmpClient; qemu: ReturnType<typeof startQemu>['qemu']; socket: string }> {
     const { socket, qemu } = startQemu(scope, options);
     const client = await QmpClient.connect(socket, { timeoutMs: 10_000 });
     scope.register({ name: `qmp ${socket}`, kind: 'socket', dispose: () => client.close() });
-    return { client, qemu };
+    return { client, qemu, socket };
   }
 
   it('negotiates and answers typed queries', async () => {
@@ -35,6 +35,17 @@ describe('QmpClient against a real QEMU', () => {
     expect(status).toMatchObject({ running: false, status: 'prelaunch' });
     expect(await client.execute('query-version')).toEqual(client.greeting.QMP.version);
     console.log(`QMP connect+capabilities ${connectMs.toFixed(1)} ms (includes QEMU start), query round trip ${roundTripMs.toFixed(2)} ms`);
+  });
+
+  it('reconnects to the same QEMU after a close (QMP serves one client at a time)', async () => {
+    const { client, socket } = await connect();
+    await client.close();
+    const t0 = performance.now();
+    const again = await QmpClient.connect(socket, { timeoutMs: 5_000 });
+    const reconnectMs = performance.now() - t0;
+    scope.register({ name: `qmp again ${socket}`, kind: 'socket', dispose: () => again.close() });
+    expect((await again.execute('query-status')).status).toBe('prelaunch');
+    console.log(`QMP connect+capabilities to a running QEMU ${reconnectMs.toFixed(2)} ms`);
   });
 
   it('waits for a socket QEMU has not created yet', async () => {

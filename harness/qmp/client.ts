@@ -36,6 +36,16 @@ export function matchesSubset(value: unknown, subset: unknown): boolean {
   return Object.entries(subset).every(([key, expected]) => matchesSubset((value as Record<string, unknown>)[key], expected));
 }
 
+/** Typed listeners for the two events a QmpClient emits. */
+export interface QmpClient {
+  on(event: 'event', listener: (event: QmpEvent) => void): this;
+  on(event: 'disconnect', listener: (reason: Error | undefined) => void): this;
+  once(event: 'event', listener: (event: QmpEvent) => void): this;
+  once(event: 'disconnect', listener: (reason: Error | undefined) => void): this;
+  off(event: 'event', listener: (event: QmpEvent) => void): this;
+  off(event: 'disconnect', listener: (reason: Error | undefined) => void): this;
+}
+
 /**
  * A QMP client over a unix socket, after QEMU's Python library: greeting, then
  * `qmp_capabilities`, then the reader loop; replies routed by generated id, events on their own
