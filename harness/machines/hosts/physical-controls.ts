@@ -10,7 +10,7 @@ export const PHYSICAL_UNSUPPORTED: MachineControls['unsupportedReason'] = {
   balloon: 'a physical host has no balloon device; use memory-pressure (allocate and hold) instead',
   pause: 'a physical host cannot be paused as a whole (stopping every process would stop the harness too)',
   clock: 'the harness does not set a physical host\'s wall clock (it would disturb everything else on the host)',
-  memory: 'memory blocks cannot be offlined on this host: the kernel answers "Device or resource busy" (PLATFORM-NOTES)',
+  memory: 'physical memory cannot be hot-plugged from software, and offlining a memory block is refused by the kernel ("Device or resource busy" on the project\'s hosts, PLATFORM-NOTES); use memory-pressure instead',
 };
 
 export function createPhysicalControls(shell: HostShell, scope: ResourceScope, hooks: CpuControlHooks = {}): MachineControls {

@@ -2,35 +2,91 @@ import { describe, expect, it } from 'vitest';
 import type { HostRef } from '../../model/cell.js';
 import { HostPool } from './pool.js';
 
-const host = (name: string, slots = 1, labels: string[] = []): HostRef => ({ name, address: '127.0.0.1', port: 22, user: 'root', labels, slots });
+function host(name: string, labels: string[] = [], slots = 1): HostRef {
+  return { name, address: '127.0.0.1', port: 22, user: 'root', labels, slots };
+}
 
-describe('host pool', () => {
-  it('gives a host to one cell at a time, FIFO', async () => {
-    const pool = new HostPool([host('lab1')]);
-    const first = await pool.acquire({ name: 'lab1' });
-    const order: string[] = [];
-    const second = pool.acquire({ name: 'lab1' }).then((l) => (order.push('second'), l));
-    const third = pool.acquire({ name: 'lab1' }).then((l) => (order.push('third'), l));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(order).toEqual([]);
+const settled = async <T>(promise: Promise<T>): Promise<boolean> => {
+  let done = false;
+  promise.then(() => (done = true), () => (done = true));
+  await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+describe('HostPool', () => {
+  it('runs one cell at a time on a host with one slot', async () => {
+    const pool = new HostPool([host('a')]);
+    const first = await pool.acquire({ name: 'a' });
+    const second = pool.acquire({ name: 'a' });
+    expect(await settled(second)).toBe(false);
     first.release();
-    (await second).release();
-    (await third).release();
-    expect(order).toEqual(['second', 'third']);
-    expect(pool.usage()).toEqual({ lab1: 0 });
+    first.release(); // idempotent: must not free a second slot
+    const lease = await second;
+    expect(lease.host.name).toBe('a');
+    expect(pool.inUse('a')).toBe(1);
+    lease.release();
+    expect(pool.usage()).toEqual({ a: 0 });
   });
 
-  it('honours slots and labels, and drops an aborted wait', async () => {
-    const pool = new HostPool([host('a', 2, ['x86']), host('b', 1, ['arm'])]);
+  it('honours declared slots', async () => {
+    const pool = new HostPool([host('big', [], 2)]);
+    await pool.acquire({ name: 'big' });
+    await pool.acquire({ name: 'big' });
+    expect(pool.inUse('big')).toBe(2);
+    expect(await settled(pool.acquire({ name: 'big' }))).toBe(false);
+  });
+
+  it('serves waiters first in, first out', async () => {
+    const pool = new HostPool([host('a')]);
+    const held = await pool.acquire({ name: 'a' });
+    const order: number[] = [];
+    const waits = [1, 2, 3].map((n) => pool.acquire({ name: 'a' }).then((lease) => (order.push(n), lease)));
+    let lease = held;
+    for (let i = 0; i < 3; i++) {
+      lease.release();
+      lease = await waits[i]!;
+    }
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it('a newcomer does not overtake a waiter', async () => {
+    const pool = new HostPool([host('a')]);
+    const held = await pool.acquire({ name: 'a' });
+    const waiter = pool.acquire({ name: 'a' });
+    held.release();
+    const newcomer = pool.acquire({ name: 'a' });
+    expect(await settled(waiter)).toBe(true);
+    expect(await settled(newcomer)).toBe(false);
+  });
+
+  it('selects by label across hosts and frees the right one', async () => {
+    const pool = new HostPool([host('a', ['x86']), host('b', ['x86']), host('c', ['arm'])]);
     const one = await pool.acquire({ label: 'x86' });
-    const two = await pool.acquire({ name: 'x86' });
-    expect([one.host.name, two.host.name]).toEqual(['a', 'a']);
+    const two = await pool.acquire({ label: 'x86' });
+    expect([one.host.name, two.host.name].sort()).toEqual(['a', 'b']);
+    const arm = await pool.acquire({ label: 'arm' });
+    expect(arm.host.name).toBe('c');
+    const third = pool.acquire({ label: 'x86' });
+    two.release();
+    expect((await third).host.name).toBe(two.host.name);
+  });
+
+  it('an abort rejects the wait and removes the waiter', async () => {
+    const pool = new HostPool([host('a')]);
+    const held = await pool.acquire({ name: 'a' });
     const controller = new AbortController();
-    const waiting = pool.acquire({ label: 'x86' }, controller.signal);
-    controller.abort(new Error('interrupted'));
-    await expect(waiting).rejects.toThrow('interrupted');
-    one.release();
-    expect((await pool.acquire({ label: 'x86' })).host.name).toBe('a');
-    await expect(pool.acquire({ label: 'mips' })).rejects.toThrow(/no host/);
+    const wait = pool.acquire({ name: 'a' }, controller.signal);
+    controller.abort(new Error('cell cancelled'));
+    await expect(wait).rejects.toThrow('cell cancelled');
+    expect(pool.waiting).toBe(0);
+    held.release();
+    expect(pool.inUse('a')).toBe(0);
+  });
+
+  it('rejects an unknown host and bad slots with config errors', async () => {
+    const pool = new HostPool([host('a')]);
+    await expect(pool.acquire({ name: 'nope' })).rejects.toMatchObject({ code: 'HOST_UNKNOWN' });
+    expect(() => new HostPool([host('a', [], 0)])).toThrow(/slots 0/);
+    expect(() => new HostPool([host('a'), host('a')])).toThrow(/twice/);
   });
 });

@@ -1,69 +1,125 @@
 import type { HostRef } from '../../model/cell.js';
+import { ConfigError } from '../../core/errors.js';
+
+export interface HostSelector {
+  name?: string;
+  label?: string;
+}
 
 export interface HostLease {
-  host: HostRef;
+  readonly host: HostRef;
+  /** Give the slot back; idempotent. */
   release(): void;
 }
 
 interface Waiter {
-  matches(host: HostRef): boolean;
-  resolve(lease: HostLease): void;
-  reject(error: unknown): void;
+  selector: HostSelector;
+  grant: (lease: HostLease) => void;
 }
 
 /**
- * The physical hosts of a matrix: a host runs one cell at a time unless it declares more `slots`.
- * Waiters are served first come, first served; an aborted wait is dropped.
+ * The physical hosts of a matrix. A host runs one cell at a time unless it declares more `slots`.
+ * Waiters are served first-in-first-out among those a freed host can serve; an abort rejects the wait.
  */
 export class HostPool {
-  private readonly inUse = new Map<string, number>();
+  private readonly busy = new Map<string, number>();
   private readonly waiters: Waiter[] = [];
 
-  constructor(private readonly hosts: HostRef[]) {}
+  constructor(readonly hosts: readonly HostRef[]) {
+    const names = new Set<string>();
+    for (const host of hosts) {
+      if (names.has(host.name)) throw new ConfigError('HOST_DUPLICATE', `host "${host.name}" is listed twice in \`hosts\``);
+      if (!Number.isInteger(host.slots) || host.slots < 1) {
+        throw new ConfigError('HOST_SLOTS', `host "${host.name}" has slots ${host.slots}; expected an integer ≥ 1`);
+      }
+      names.add(host.name);
+    }
+  }
 
-  acquire(selector: { name?: string; label?: string }, signal?: AbortSignal): Promise<HostLease> {
-    const matches = (host: HostRef) => (selector.name === undefined || host.name === selector.name || host.labels.includes(selector.name)) && (selector.label === undefined || host.labels.includes(selector.label));
-    if (!this.hosts.some(matches)) return Promise.reject(new Error(`no host in the pool matches ${JSON.stringify(selector)}`));
-    const free = this.hosts.find((h) => matches(h) && (this.inUse.get(h.name) ?? 0) < h.slots);
-    if (free) return Promise.resolve(this.lease(free));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { matches, resolve, reject };
-      this.waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = this.waiters.indexOf(waiter);
-          if (index >= 0) this.waiters.splice(index, 1);
-          reject(signal.reason);
+  /** Hosts the selector can match (by name, or by label). */
+  candidates(selector: HostSelector): HostRef[] {
+    return this.hosts.filter((h) => matches(h, selector));
+  }
+
+  acquire(selector: HostSelector, signal?: AbortSignal): Promise<HostLease> {
+    if (this.candidates(selector).length === 0) {
+      return Promise.reject(new ConfigError('HOST_UNKNOWN', `no host matches ${describeSelector(selector)}; hosts: ${this.hosts.map((h) => h.name).join(', ') || '(none)'}`));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const free = this.freeHost(selector);
+    // FIFO: a newcomer never overtakes a waiter that the same free host could serve.
+    if (free && !this.waiters.some((w) => matches(free, w.selector))) return Promise.resolve(this.lease(free));
+    return new Promise<HostLease>((resolve, reject) => {
+      const waiter: Waiter = {
+        selector,
+        grant: (lease) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(lease);
         },
-        { once: true },
-      );
+      };
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
     });
   }
 
-  /** Cells currently holding each host. */
+  /** Cells running on each host now (for status and tests). */
+  inUse(name: string): number {
+    return this.busy.get(name) ?? 0;
+  }
+
+  /** Cells running on each host now. */
   usage(): Record<string, number> {
-    return Object.fromEntries(this.inUse);
+    return Object.fromEntries(this.hosts.map((h) => [h.name, this.inUse(h.name)]));
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  private freeHost(selector: HostSelector): HostRef | undefined {
+    return this.candidates(selector).find((h) => this.inUse(h.name) < h.slots);
   }
 
   private lease(host: HostRef): HostLease {
-    this.inUse.set(host.name, (this.inUse.get(host.name) ?? 0) + 1);
+    this.busy.set(host.name, this.inUse(host.name) + 1);
     let released = false;
     return {
       host,
       release: () => {
         if (released) return;
         released = true;
-        this.inUse.set(host.name, (this.inUse.get(host.name) ?? 1) - 1);
-        this.serveWaiters(host);
+        this.busy.set(host.name, this.inUse(host.name) - 1);
+        this.serveWaiters();
       },
     };
   }
 
-  private serveWaiters(host: HostRef): void {
-    const index = this.waiters.findIndex((w) => w.matches(host));
-    if (index < 0 || (this.inUse.get(host.name) ?? 0) >= host.slots) return;
-    const [waiter] = this.waiters.splice(index, 1);
-    waiter!.resolve(this.lease(host));
+  private serveWaiters(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const waiter = this.waiters[i]!;
+      const free = this.freeHost(waiter.selector);
+      if (!free) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      waiter.grant(this.lease(free));
+    }
   }
+}
+
+function matches(host: HostRef, selector: HostSelector): boolean {
+  if (selector.name !== undefined && host.name !== selector.name) return false;
+  if (selector.label !== undefined && !host.labels.includes(selector.label)) return false;
+  return true;
+}
+
+function describeSelector(selector: HostSelector): string {
+  const parts = [selector.name && `name "${selector.name}"`, selector.label && `label "${selector.label}"`].filter(Boolean);
+  return parts.join(' and ') || 'any host';
 }
