@@ -44,12 +44,15 @@ export class GuestAgent {
   private closeReason: Error | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private synced = false;
+  /** performance.now() of the last byte received: resyncs wait while data still flows. */
+  private lastDataAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly socket: Socket,
     readonly socketPath: string,
   ) {
     socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = performance.now();
       for (const line of this.splitter.push(chunk)) {
         let message: unknown;
         try {
@@ -228,25 +231,31 @@ export class GuestAgent {
   }
 
   private async syncNow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const started = performance.now();
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       signal?.throwIfAborted();
       const id = randomInt(1, 2 ** 31);
       // Only the newest id counts: an answer to an earlier one is followed by the newest's.
       const answered = this.nextMessage((m) => m.return === id);
       this.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } })}\n`)]));
-      const remaining = timeoutMs - (performance.now() - started);
-      try {
-        await withDeadline(answered, Math.max(1, Math.min(RESYNC_EVERY_MS, remaining)), 'guest-sync');
-        this.synced = true;
-        return;
-      } catch (error) {
-        this.waiter = undefined;
-        if (!(error instanceof DeadlineError)) throw error;
-        if (performance.now() - started >= timeoutMs) {
-          throw new AgentSilentError(`guest agent on ${this.socketPath} did not answer guest-sync within ${timeoutMs} ms`, { cause: error });
+      // Wait while bytes keep coming (a long stale reply is not silence); resend after 500 ms of none.
+      for (;;) {
+        const remaining = deadline - performance.now();
+        try {
+          await withDeadline(answered, Math.max(1, Math.min(RESYNC_EVERY_MS, remaining)), 'guest-sync');
+          this.synced = true;
+          return;
+        } catch (error) {
+          if (!(error instanceof DeadlineError)) throw error;
+          if (performance.now() >= deadline) {
+            this.waiter = undefined;
+            throw new AgentSilentError(`guest agent on ${this.socketPath} did not answer guest-sync within ${timeoutMs} ms`, { cause: error });
+          }
+          signal?.throwIfAborted();
+          if (performance.now() - this.lastDataAt >= RESYNC_EVERY_MS) break;
         }
       }
+      this.waiter = undefined;
     }
   }
 
