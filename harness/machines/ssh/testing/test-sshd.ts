@@ -57,6 +57,7 @@ export async function startTestSshd(scope: ResourceScope): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'bothworlds-sshd-'));
   scope.registerTempDir(dir);
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  mkdirSync(join(dir, 'home'), { mode: 0o700 });
   const hostPublicKey = await keygen(join(dir, 'host_ed25519'));
   const clientPublicKey = await keygen(join(dir, 'client_ed25519'));
   writeFileSync(join(dir, 'authorized_keys'), `${clientPublicKey}\n`, { mode: 0o600 });
@@ -77,6 +78,9 @@ export async function startTestSshd(scope: ResourceScope): Promise<TestSshd> {
       'KbdInteractiveAuthentication no',
       'PermitRootLogin prohibit-password',
       'Subsystem sftp internal-sftp',
+      // Root's real ~/.bashrc here runs `pyenv init` (~1.3 s under load), and bash sources it for
+      // every sshd session: give sessions an empty home so the test measures SSH, not pyenv.
+      `SetEnv HOME=${join(dir, 'home')}`,
       'LogLevel VERBOSE',
     ].join('\n') + '\n',
   );
