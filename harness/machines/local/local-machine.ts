@@ -69,7 +69,8 @@ class LocalMachine implements StartedMachine, HostShell {
   async background(command: string[], options: HostBackgroundOptions = {}, env?: Record<string, string>, source?: 'app'): Promise<BackgroundProcess> {
     this.assertRunning();
     const partial = { stdout: '', stderr: '' };
-    const child = await spawnLocal(command, {
+    // A parent-death signal (as for QEMU) so the app dies even if the harness is SIGKILLed.
+    const child = await spawnLocal(['setpriv', '--pdeathsig', 'KILL', '--', ...command], {
       cwd: this.payloadDir,
       ...(env ? { env } : {}),
       onData: (stream, chunk) => {
