@@ -70,6 +70,25 @@ describe('QEMU machine', () => {
   });
 });
 
+describe('CPU models seen from inside the guest', () => {
+  const EXPECTED: Record<string, RegExp> = { Nehalem: /Nehalem/, SandyBridge: /Sandy Bridge/, max: /QEMU TCG CPU|QEMU Virtual CPU|max/ };
+  for (const model of Object.keys(EXPECTED)) {
+    it(`boots ${model} with 2 vCPUs and 384 MiB`, async () => {
+      const scope = new ResourceScope(`model-${model}`);
+      try {
+        const machine = await startQemuMachine({ ...DEFAULT_MACHINE, cpuModel: model, vcpus: 2, maxVcpus: 2, memoryMiB: 384 }, { scope, name: `model-${model}` });
+        const facts = await machine.facts();
+        if (machine.accel === 'tcg' || model !== 'max') expect(facts.cpuModelName).toMatch(EXPECTED[model]!);
+        expect((await machine.exec(['nproc'])).stdout.trim()).toBe('2');
+        expect(facts.memTotalKiB).toBeGreaterThan(300 * 1024);
+        expect(facts.memTotalKiB).toBeLessThanOrEqual(384 * 1024);
+      } finally {
+        await scope.dispose();
+      }
+    });
+  }
+});
+
 describe('QEMU machine failures', () => {
   it('reports a guest that never answers as BOOT_TIMEOUT naming the last console line', async () => {
     const scope = new ResourceScope('boot-timeout-test');
