@@ -1,7 +1,8 @@
-import { median, permutationTest } from 'simple-statistics';
+import { median } from 'simple-statistics';
 import type { Outcome } from '../model/outcome.js';
 import type { CellResult } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
+import { permutationPValue } from './statistics.js';
 
 export interface MetricChange {
   id: string;
@@ -9,18 +10,21 @@ export interface MetricChange {
   unit: string;
   before: number[];
   after: number[];
-  /** Two-sided permutation test over the repeats; NaN with a single sample per side. */
+  /** Two-sided permutation test over the repeats; NaN with a single sample on a side. */
   pValue: number;
   /** median(after) / median(before) */
   ratio: number;
 }
 
 export interface Comparison {
+  /** Cells whose usual outcome (the most frequent over the repeats of a side) changed. */
   changed: Array<{ id: string; before: Outcome; after: Outcome }>;
   added: string[];
   removed: string[];
   regressions: MetricChange[];
   improvements: MetricChange[];
+  /** Cells whose outcome varied between repeats of one side: a changed outcome there may be luck. */
+  flaky: Array<{ id: string; side: 'before' | 'after'; outcomes: Outcome[] }>;
   /** Why some timings could not be judged statistically. */
   notes: string[];
 }
@@ -30,101 +34,158 @@ export interface CompareOptions {
   alpha?: number;
   /** Ignore changes smaller than this ratio even when significant (default 1.10). */
   minRatio?: number;
-  /** With one run per side there is no spread to test: only ratios beyond this count (default 1.5). */
+  /** With one run on a side there is no spread to test: only ratios beyond this count (default 1.5). */
   singleSampleRatio?: number;
 }
 
-/** Timings (ms) of a cell, including its events' and suites' own, under stable names. */
-function timings(cell: CellResult): Map<string, { value: number; unit: string }> {
-  const out = new Map<string, { value: number; unit: string }>();
-  const add = (name: string, m: { value: number; unit: string }) => {
-    if (m.unit === 'ms' || m.unit === 's') out.set(name, m);
+type Timing = { value: number; unit: string };
+
+/**
+ * Timings of a cell under stable names: the cell's own, each event's (repeated events numbered
+ * `cpu-plug#2`…) and each suite's. Only time units: for those, lower is better.
+ */
+export function timingsOf(cell: CellResult): Map<string, Timing> {
+  const out = new Map<string, Timing>();
+  const add = (name: string, m: Timing) => {
+    if (m.unit === 'ms' || m.unit === 's' || m.unit === 'ns') out.set(name, m);
   };
   for (const [name, m] of Object.entries(cell.metrics)) add(name, m);
-  for (const event of cell.events) for (const [name, m] of Object.entries(event.metrics)) add(`${event.label}.${name}`, m);
+  const seen = new Map<string, number>();
+  for (const event of cell.events) {
+    const n = (seen.get(event.label) ?? 0) + 1;
+    seen.set(event.label, n);
+    const label = n === 1 ? event.label : `${event.label}#${n}`;
+    for (const [name, m] of Object.entries(event.metrics)) add(`${label}.${name}`, m);
+  }
   for (const suite of cell.suites) for (const [name, m] of Object.entries(suite.metrics)) add(`${suite.suite}.${name}`, m);
   return out;
 }
 
-/** A deterministic source for the permutation test, so the same inputs give the same answer. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Each cell id → its results over the repeats of one side (one per run that has it). */
+function byCell(records: RunRecord[]): Map<string, CellResult[]> {
+  const cells = new Map<string, CellResult[]>();
+  for (const record of records) for (const cell of record.cells) (cells.get(cell.id) ?? cells.set(cell.id, []).get(cell.id)!).push(cell);
+  return cells;
+}
+
+function usualOutcome(results: CellResult[]): Outcome {
+  const counts = new Map<Outcome, number>();
+  for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  // Ties go to the later run: it is what the person saw last.
+  let best = results.at(-1)!.outcome;
+  for (const [outcome, n] of counts) if (n > counts.get(best)!) best = outcome;
+  return best;
 }
 
 /**
  * Outcome changes, and timing changes judged over repeats (several runs per side) with a
- * permutation test — not a single threshold — so noise is not reported as a regression.
+ * permutation test plus a minimum effect size — not a single threshold — so noise is not reported
+ * as a regression. No multiple-comparison correction: with 5 repeats the smallest possible p is
+ * 0.008, which no correction over hundreds of metrics would let through; the effect-size floor
+ * (minRatio) is what keeps false alarms rare.
  */
 export function compareRuns(before: RunRecord[], after: RunRecord[], options: CompareOptions = {}): Comparison {
   const alpha = options.alpha ?? 0.05;
   const minRatio = options.minRatio ?? 1.1;
   const singleRatio = options.singleSampleRatio ?? 1.5;
-  const last = (records: RunRecord[]) => new Map(records.flatMap((r) => r.cells).map((c) => [c.id, c]));
-  const beforeCells = last(before);
-  const afterCells = last(after);
-  const comparison: Comparison = { changed: [], added: [], removed: [], regressions: [], improvements: [], notes: [] };
+  const beforeCells = byCell(before);
+  const afterCells = byCell(after);
+  const comparison: Comparison = { changed: [], added: [], removed: [], regressions: [], improvements: [], flaky: [], notes: [] };
   for (const id of afterCells.keys()) if (!beforeCells.has(id)) comparison.added.push(id);
   for (const id of beforeCells.keys()) if (!afterCells.has(id)) comparison.removed.push(id);
-  for (const [id, cell] of afterCells) {
-    const old = beforeCells.get(id);
-    if (old && old.outcome !== cell.outcome) comparison.changed.push({ id, before: old.outcome, after: cell.outcome });
-  }
-  const samples = (records: RunRecord[], id: string, metric: string): number[] =>
-    records.flatMap((r) => r.cells.filter((c) => c.id === id && c.outcome === 'passed')).map((c) => timings(c).get(metric)?.value).filter((v): v is number => v !== undefined);
-  const single = before.length < 2 || after.length < 2;
-  if (single) comparison.notes.push(`one run per side: timings are compared by ratio only (> ${singleRatio}x); give several runs per side (OLD1,OLD2,... NEW1,NEW2,...) for a statistical test`);
-  for (const id of afterCells.keys()) {
-    if (!beforeCells.has(id)) continue;
-    const names = new Set([...timings(beforeCells.get(id)!).keys()].filter((n) => timings(afterCells.get(id)!).has(n)));
-    for (const metric of names) {
-      const b = samples(before, id, metric);
-      const a = samples(after, id, metric);
-      if (b.length === 0 || a.length === 0) continue;
-      const ratio = median(a) / Math.max(median(b), 1e-9);
-      let pValue = Number.NaN;
-      let significant: boolean;
-      if (b.length >= 2 && a.length >= 2) {
-        pValue = permutationTest(b, a, 'two_side', 10_000, seeded(b.length * 31 + a.length));
-        significant = pValue < alpha && (ratio > minRatio || ratio < 1 / minRatio);
-      } else significant = ratio > singleRatio || ratio < 1 / singleRatio;
-      if (!significant) continue;
-      const unit = timings(afterCells.get(id)!).get(metric)!.unit;
-      const change: MetricChange = { id, metric, unit, before: b, after: a, pValue, ratio };
-      (ratio > 1 ? comparison.regressions : comparison.improvements).push(change);
+  for (const [side, cells] of [['before', beforeCells], ['after', afterCells]] as const) {
+    for (const [id, results] of cells) {
+      const outcomes = results.map((r) => r.outcome);
+      if (new Set(outcomes).size > 1) comparison.flaky.push({ id, side, outcomes });
     }
   }
+  let singles = 0;
+  for (const [id, afterResults] of afterCells) {
+    const beforeResults = beforeCells.get(id);
+    if (!beforeResults) continue;
+    const was = usualOutcome(beforeResults);
+    const is = usualOutcome(afterResults);
+    if (was !== is) comparison.changed.push({ id, before: was, after: is });
+
+    // Timings only mean something for runs that passed.
+    const samples = (results: CellResult[]) => results.filter((r) => r.outcome === 'passed').map(timingsOf);
+    const b = samples(beforeResults);
+    const a = samples(afterResults);
+    const names = new Set(b.flatMap((t) => [...t.keys()]).filter((name) => a.some((t) => t.has(name))));
+    for (const metric of names) {
+      const bv = b.map((t) => t.get(metric)?.value).filter((v): v is number => v !== undefined);
+      const av = a.map((t) => t.get(metric)?.value).filter((v): v is number => v !== undefined);
+      if (bv.length === 0 || av.length === 0) continue;
+      const ratio = median(av) / Math.max(median(bv), 1e-9);
+      const large = (limit: number) => ratio > limit || ratio < 1 / limit;
+      let pValue = Number.NaN;
+      let significant: boolean;
+      if (bv.length >= 2 && av.length >= 2) {
+        pValue = permutationPValue(bv, av);
+        significant = pValue < alpha && large(minRatio);
+      } else {
+        singles++;
+        significant = large(singleRatio);
+      }
+      if (!significant) continue;
+      const unit = a.find((t) => t.has(metric))!.get(metric)!.unit;
+      (ratio > 1 ? comparison.regressions : comparison.improvements).push({ id, metric, unit, before: bv, after: av, pValue, ratio });
+    }
+  }
+  if (singles > 0) comparison.notes.push(`${singles} timing(s) had a single passed run on a side: compared by ratio only (beyond ${singleRatio}x); give several runs per side (OLD1,OLD2,… NEW1,NEW2,…) for a statistical test`);
+  const byRatio = (x: MetricChange, y: MetricChange) => Math.abs(Math.log(y.ratio)) - Math.abs(Math.log(x.ratio));
+  comparison.regressions.sort(byRatio);
+  comparison.improvements.sort(byRatio);
   return comparison;
 }
 
 export function formatComparison(c: Comparison, format: 'text' | 'markdown' | 'json'): string {
-  if (format === 'json') return JSON.stringify(c, null, 2);
-  const md = format === 'markdown';
-  const lines: string[] = [];
-  const heading = (t: string) => lines.push(md ? `\n### ${t}` : `\n${t}`);
-  const describe = (m: MetricChange) =>
-    `${m.id} ${m.metric}: ${median(m.before).toFixed(1)} → ${median(m.after).toFixed(1)} ${m.unit} (x${m.ratio.toFixed(2)}${Number.isNaN(m.pValue) ? '' : `, p=${m.pValue.toFixed(3)}, n=${m.before.length}/${m.after.length}`})`;
-  lines.push(`${c.changed.length} outcome change(s), ${c.regressions.length} timing regression(s), ${c.improvements.length} improvement(s)`);
-  if (c.changed.length) {
-    heading('Outcome changes');
-    for (const x of c.changed) lines.push(`${md ? '- ' : '  '}${x.id}: ${x.before} → ${x.after}`);
-  }
-  if (c.regressions.length) {
-    heading('Timing regressions');
-    for (const m of c.regressions) lines.push(`${md ? '- ' : '  '}${describe(m)}`);
-  }
-  if (c.improvements.length) {
-    heading('Timing improvements');
-    for (const m of c.improvements) lines.push(`${md ? '- ' : '  '}${describe(m)}`);
-  }
-  if (c.added.length) lines.push(`${md ? '\n' : ''}added: ${c.added.join(', ')}`);
-  if (c.removed.length) lines.push(`removed: ${c.removed.join(', ')}`);
-  for (const note of c.notes) lines.push(`note: ${note}`);
+  if (format === 'json') return JSON.stringify(c, (_, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2);
+  return format === 'markdown' ? formatMarkdown(c) : formatText(c);
+}
+
+function headline(c: Comparison): string {
+  return `${c.changed.length} outcome change(s), ${c.regressions.length} timing regression(s), ${c.improvements.length} improvement(s)${c.added.length || c.removed.length ? `, ${c.added.length} cell(s) added, ${c.removed.length} removed` : ''}`;
+}
+
+function fmt(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+function evidence(m: MetricChange): string {
+  return Number.isNaN(m.pValue) ? 'single run' : `p=${m.pValue.toFixed(3)}, n=${m.before.length}/${m.after.length}`;
+}
+
+function formatText(c: Comparison): string {
+  const lines = [headline(c)];
+  const section = (title: string, items: string[]) => {
+    if (items.length) lines.push('', `${title}:`, ...items.map((i) => `  ${i}`));
+  };
+  section('Outcome changes', c.changed.map((x) => `${x.id}: ${x.before} → ${x.after}`));
+  const metric = (m: MetricChange) => `${m.id} ${m.metric}: ${fmt(median(m.before))} → ${fmt(median(m.after))} ${m.unit} (x${m.ratio.toFixed(2)}, ${evidence(m)})`;
+  section('Timing regressions', c.regressions.map(metric));
+  section('Timing improvements', c.improvements.map(metric));
+  section('Flaky (outcome varied between repeats)', c.flaky.map((f) => `${f.id} ${f.side}: ${f.outcomes.join(', ')}`));
+  section('Added', c.added);
+  section('Removed', c.removed);
+  for (const note of c.notes) lines.push('', `note: ${note}`);
+  return lines.join('\n');
+}
+
+function formatMarkdown(c: Comparison): string {
+  const lines = [`**${headline(c)}**`];
+  const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+  if (c.changed.length) lines.push('', '### Outcome changes', '', '| cell | before | after |', '|---|---|---|', ...c.changed.map((x) => `| ${code(x.id)} | ${x.before} | ${x.after} |`));
+  const table = (title: string, items: MetricChange[]) => {
+    if (!items.length) return;
+    lines.push('', `### ${title}`, '', '| cell | metric | before (median) | after (median) | ratio | evidence |', '|---|---|---|---|---|---|');
+    for (const m of items) lines.push(`| ${code(m.id)} | ${code(m.metric)} | ${fmt(median(m.before))} ${m.unit} | ${fmt(median(m.after))} ${m.unit} | x${m.ratio.toFixed(2)} | ${evidence(m)} |`);
+  };
+  table('Timing regressions', c.regressions);
+  table('Timing improvements', c.improvements);
+  if (c.flaky.length) lines.push('', '### Flaky', '', ...c.flaky.map((f) => `- ${code(f.id)} ${f.side}: ${f.outcomes.join(', ')}`));
+  if (c.added.length) lines.push('', `Added: ${c.added.map(code).join(', ')}`);
+  if (c.removed.length) lines.push('', `Removed: ${c.removed.map(code).join(', ')}`);
+  for (const note of c.notes) lines.push('', `> ${note}`);
   return lines.join('\n');
 }

@@ -1,20 +1,29 @@
 import { ConfigError } from '../core/errors.js';
 import type { RunRecord } from './run-record.js';
 
-/** Shards of one matrix → one record. Records of different matrix contents are refused. */
+/**
+ * Shards of one matrix → one record. Records of different matrix contents (hash), different
+ * schemas or different shard counts are refused. When a cell appears in several records (a shard
+ * rerun), the result of the run that started last wins.
+ */
 export function mergeRuns(records: RunRecord[]): RunRecord {
-  const [first] = records;
-  if (!first) throw new ConfigError('MERGE_EMPTY', 'nothing to merge');
-  const hashes = new Set(records.map((r) => r.matrix.hash));
-  if (hashes.size > 1) throw new ConfigError('MERGE_MISMATCH', `these runs come from different matrix files (${[...hashes].map((h) => h.slice(0, 12)).join(', ')}); merge shards of one matrix only`);
-  const cells = new Map(records.flatMap((r) => r.cells).map((c) => [c.id, c]));
-  const finished = records.map((r) => r.finishedAt).filter((f): f is string => Boolean(f)).sort();
-  const { shard: _shard, ...header } = first;
+  if (records.length === 0) throw new ConfigError('MERGE_EMPTY', 'nothing to merge');
+  const distinct = (values: Array<string | number | undefined>) => [...new Set(values)];
+  const schemas = distinct(records.map((r) => r.schema));
+  if (schemas.length > 1) throw new ConfigError('MERGE_MISMATCH', `these runs were written by different bothworlds versions (${schemas.join(', ')})`);
+  const hashes = distinct(records.map((r) => r.matrix.hash));
+  if (hashes.length > 1) throw new ConfigError('MERGE_MISMATCH', `these runs come from different matrix files (${hashes.map((h) => String(h).slice(0, 12)).join(', ')}); merge shards of one matrix only`);
+  const totals = distinct(records.map((r) => r.shard?.total));
+  if (totals.length > 1) throw new ConfigError('MERGE_MISMATCH', `these runs split the matrix differently (shard totals ${totals.map((t) => t ?? 'none').join(', ')})`);
+  const ordered = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  const cells = new Map(ordered.flatMap((r) => r.cells).map((c) => [c.id, c]));
+  const finished = records.map((r) => r.finishedAt);
+  const { shard: _shard, finishedAt: _finishedAt, ...header } = ordered[0]!;
   return {
     ...header,
     runId: records.map((r) => r.runId).join('+'),
-    startedAt: records.map((r) => r.startedAt).sort()[0]!,
-    ...(finished.length === records.length ? { finishedAt: finished.at(-1)! } : {}),
+    startedAt: ordered[0]!.startedAt,
+    ...(finished.every((f): f is string => Boolean(f)) ? { finishedAt: [...finished].sort().at(-1)! } : {}),
     cellIds: [...new Set(records.flatMap((r) => r.cellIds))],
     interrupted: records.some((r) => r.interrupted),
     cells: [...cells.values()],
