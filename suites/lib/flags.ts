@@ -1,0 +1,68 @@
+/**
+ * QEMU feature names → /proc/cpuinfo flag names. Most only swap '-' for '_'; these differ.
+ * (QEMU's names come from target/i386/cpu.c feature_word_info; Linux's from cpufeatures.h.)
+ */
+const RENAMED: Record<string, string> = {
+  sse3: 'pni',
+  'lahf-lm': 'lahf_lm',
+  'tsc-deadline': 'tsc_deadline_timer',
+  'sse4.1': 'sse4_1',
+  'sse4.2': 'sse4_2',
+  'sse4-1': 'sse4_1',
+  'sse4-2': 'sse4_2',
+  pclmuldq: 'pclmulqdq',
+  'ds-cpl': 'ds_cpl',
+  'fxsr-opt': 'fxsr_opt',
+  'cr8legacy': 'cr8_legacy',
+  'i64': 'lm',
+  syscall: 'syscall',
+  'xd': 'nx',
+  'ffxsr': 'fxsr_opt',
+  'perfctr-core': 'perfctr_core',
+  'perfctr-nb': 'perfctr_nb',
+  'kvm-pv-eoi': 'kvm-pv-eoi',
+};
+
+export function qemuFeatureToFlag(feature: string): string {
+  return RENAMED[feature] ?? feature.replace(/-/g, '_').replace(/\./g, '_');
+}
+
+/** Flags every x86 Linux shows that matter to applications: the vocabulary `missing` is judged in. */
+export const WELL_KNOWN_FLAGS = new Set([
+  'vmx', 'svm', 'arch_perfmon', 'hypervisor', 'avx', 'avx2', 'avx512f', 'avx512bw', 'avx512vl', 'avx512cd', 'avx512dq', 'aes', 'pclmulqdq',
+  'sse', 'sse2', 'pni', 'ssse3', 'sse4_1', 'sse4_2', 'popcnt', 'fma', 'f16c', 'bmi1', 'bmi2', 'adx', 'rdrand', 'rdseed', 'sha_ni', 'x2apic',
+  'tsc_deadline_timer', 'pcid', 'invpcid', 'hle', 'rtm', 'xsave', 'xsaveopt', 'xsavec', 'movbe', 'erms', 'fsgsbase', 'smep', 'smap',
+  'constant_tsc', 'nonstop_tsc', 'tsc_known_freq', 'rdtscp', 'lm', 'nx', 'pdpe1gb', 'clflushopt', 'clwb', '3dnowprefetch', 'abm', 'lahf_lm',
+]);
+
+/** Features QEMU said TCG could not give the guest: "warning: TCG doesn't support requested feature: CPUID.01H:ECX.x2apic [bit 21]". */
+export function tcgDroppedFeatures(warnings: readonly string[]): string[] {
+  const dropped = new Set<string>();
+  for (const line of warnings) {
+    const match = /doesn't support requested feature: \S+?\.([A-Za-z0-9_.-]+) \[bit/.exec(line);
+    if (match?.[1]) dropped.add(qemuFeatureToFlag(match[1]));
+  }
+  return [...dropped].sort();
+}
+
+export interface FlagComparison {
+  /** Expected from the CPU model (QEMU's expansion) but absent in the guest. */
+  missingFromModel: string[];
+  /** On the host, not in the guest (well-known flags only). */
+  missingVsHost: string[];
+  /** In the guest, not on the host (e.g. hypervisor). */
+  addedVsHost: string[];
+  tcgDropped: string[];
+}
+
+export function compareFlags(guest: string[], host: string[], expected: string[] | undefined, warnings: readonly string[]): FlagComparison {
+  const g = new Set(guest);
+  const h = new Set(host);
+  const vocabulary = new Set([...WELL_KNOWN_FLAGS, ...host, ...guest]);
+  return {
+    missingFromModel: (expected ?? []).filter((f) => vocabulary.has(f) && !g.has(f)).sort(),
+    missingVsHost: host.filter((f) => WELL_KNOWN_FLAGS.has(f) && !g.has(f)).sort(),
+    addedVsHost: guest.filter((f) => !h.has(f)).sort(),
+    tcgDropped: tcgDroppedFeatures(warnings),
+  };
+}
