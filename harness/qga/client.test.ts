@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { ResourceScope } from '../run/resources.js';
 import { registeredTempDir, startHostAgent, startQemu } from '../qmp/test-support.js';
+import { QmpClient } from '../qmp/client.js';
 import { GuestAgent } from './client.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
 
@@ -188,7 +189,7 @@ describe('GuestAgent against a real qemu-ga', () => {
     // A real QEMU with the agent's virtio port but no guest: the chardev accepts, nobody answers.
     const dir = registeredTempDir(scope, 'bw-qga-silent-');
     const agentSocket = join(dir, 'qga.sock');
-    startQemu(scope, {
+    const { socket: qmpSocket } = startQemu(scope, {
       machine: 'q35,accel=tcg',
       extra: [
         '-device', 'virtio-serial-pci,id=vser0',
@@ -196,6 +197,9 @@ describe('GuestAgent against a real qemu-ga', () => {
         '-device', 'virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0',
       ],
     });
+    // QMP answering means the chardev socket exists: the deadline below measures only silence.
+    const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: 10_000 });
+    scope.register({ name: `qmp ${qmpSocket}`, kind: 'socket', dispose: () => qmp.close() });
     const t0 = performance.now();
     const error = await GuestAgent.connect(agentSocket, { timeoutMs: 1_200 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentSilentError);
