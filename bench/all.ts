@@ -3,7 +3,8 @@ import { printLines, type BenchLine } from './stats.js';
 import { benchCellReady } from './cell-ready.js';
 import { benchOverhead } from './overhead.js';
 import { benchConcurrency } from './concurrency.js';
-import { benchMatrixRun } from './matrix-run.js';
+import { benchMatrixConcurrency, benchMatrixRun } from './matrix-run.js';
+import { benchEvents } from './events.js';
 import { benchMemory } from './memory.js';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,8 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   overhead: { title: 'Harness overhead vs a bare QEMU script', run: () => benchOverhead() },
   concurrency: { title: 'Concurrency scaling of cold boots', run: () => benchConcurrency() },
   matrix: { title: '12-cell matrix end to end', run: () => benchMatrixRun() },
+  scaling: { title: 'Runner concurrency: 8 cells at 1 vs 2', run: () => benchMatrixConcurrency() },
+  events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
   memory: { title: 'Harness memory over 1,000 cells (local backend)', run: () => benchMemory() },
 };
 

@@ -51,3 +51,26 @@ timeout: 180s
   }
   return lines;
 }
+
+/** The same 8-cell matrix at concurrency 1 and 2: how far the runner's parallelism scales on this host. */
+export async function benchMatrixConcurrency(): Promise<BenchLine[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-conc-'));
+  const file = join(dir, 'eight.yaml');
+  writeFileSync(file, `name: bench-8\napp:\n  command: [/bin/sh, -c, "sleep 2"]\n  timeout: 60s\ndefaults: {backend: qemu, memory: 256M}\naxes:\n  cpu: [Nehalem, max]\n  n: [1, 2, 3, 4]\ntimeout: 180s\n`);
+  const lines: BenchLine[] = [];
+  try {
+    const matrix = await loadMatrix(file);
+    const { cells } = expandMatrix(matrix);
+    const wall: Record<number, number> = {};
+    for (const concurrency of [1, 2]) {
+      const started = performance.now();
+      await runMatrix(matrix, cells, { reportsRoot: join(dir, 'reports'), concurrency, signal: new AbortController().signal, progress: quiet });
+      wall[concurrency] = performance.now() - started;
+      lines.push({ name: `${cells.length}-cell matrix at concurrency ${concurrency}`, value: wall[concurrency]!, unit: 'ms' });
+    }
+    lines.push({ name: 'throughput ratio concurrency 2 / 1 (target >= 1.8)', value: wall[1]! / wall[2]!, unit: 'ratio' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
+}
