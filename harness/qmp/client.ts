@@ -83,8 +83,9 @@ export class QmpClient extends EventEmitter {
         `the QMP greeting on ${socketPath}`,
       );
       client.greetingValue = greeting;
+      // Capabilities negotiation is the last step of 'connecting'; only then may callers send.
+      await abortable(client.send('qmp_capabilities', undefined, remaining), options.signal);
       client.stateValue = 'running';
-      await abortable(client.execute('qmp_capabilities', undefined, { timeoutMs: remaining }), options.signal);
       return client;
     } catch (error) {
       await client.close();
@@ -116,8 +117,12 @@ export class QmpClient extends EventEmitter {
         new QmpDisconnectedError(`cannot send ${command}: QMP connection is ${this.stateValue}`, this.closeReason ? { cause: this.closeReason } : {}),
       );
     }
+    return this.send(command, args, options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  }
+
+  /** Send with a generated id; the reader routes the reply back by that id. */
+  private send(command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
     const id = `bw-${this.nextId++}`;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const reply = new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { command, args, resolve, reject });
     });
