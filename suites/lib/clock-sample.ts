@@ -14,11 +14,14 @@ export interface ClockSample {
 export async function sampleClocks(machine: StartedMachine): Promise<ClockSample> {
   const sent = Date.now();
   const t0 = performance.now();
-  const result = await machine.exec(['sh', '-c', 'cat /proc/uptime; date +%s%N'], { timeoutMs: 15_000 });
+  // GNU date has %N; busybox (the default guest) does not, but its adjtimex prints tv_sec/tv_usec.
+  const script = 'cat /proc/uptime; t=$(date +%s%N); case "$t" in *N) adjtimex | sed -n "s/.*tv_sec: *//p; s/.*tv_usec: *//p" | tr "\\n" " ";; *) echo "$t";; esac';
+  const result = await machine.exec(['sh', '-c', script], { timeoutMs: 15_000 });
   const roundTripMs = performance.now() - t0;
   const [uptime, wall] = result.stdout.trim().split('\n');
   const monotonicS = Number(uptime?.split(/\s+/)[0]);
-  const guestMs = Number(wall) / 1e6;
+  const parts = (wall ?? '').trim().split(/\s+/).map(Number);
+  const guestMs = parts.length === 2 ? parts[0]! * 1000 + parts[1]! / 1000 : parts[0]! / 1e6;
   const hostMid = sent + roundTripMs / 2;
   return { at: t0 + roundTripMs / 2 - machine.origin, monotonicS, driftMs: guestMs - hostMid, roundTripMs };
 }
