@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError, UnsupportedError } from '../../core/errors.js';
 import { metric } from '../../model/metrics.js';
 import type { Ack, MachineControls } from '../machine.js';
@@ -13,6 +14,26 @@ export interface CpuState {
 }
 
 const CPU_DIR = '/sys/devices/system/cpu';
+
+/**
+ * One cell at a time changes a host's CPUs: a second cell would record the first one's shrunk
+ * cpusets as "before" and write them back. mkdir is atomic; the restore script (scope, exit hook
+ * or watchdog after a crash) removes the directory last, so a crashed holder never wedges the host.
+ */
+export const HOST_CPU_LOCK = '/tmp/bothworlds-cpu-hotplug.lock';
+const UNLOCK = `rmdir ${HOST_CPU_LOCK} 2>/dev/null; true`;
+
+async function acquireHostCpuLock(shell: HostShell, timeoutMs = 120_000): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const result = await shell.exec(['mkdir', HOST_CPU_LOCK], { timeoutMs: 10_000 });
+    if (result.exitCode === 0) return;
+    if (performance.now() - started > timeoutMs) {
+      throw new InfrastructureError('CPU_LOCK', `another cell has been changing CPUs on ${shell.description} for over ${timeoutMs / 1000} s (${HOST_CPU_LOCK} exists)`);
+    }
+    await sleep(250);
+  }
+}
 
 /** One sh script prints `cpu N STATE` for hot-pluggable CPUs and `set PATH CPUS` for every non-root cpuset. */
 const READ_STATE = [
@@ -50,13 +71,18 @@ export function parseCpuState(text: string): CpuState {
  * The shell script that puts a host back as recorded: CPUs that were online come back online,
  * then cpusets are written back parents first (a child cannot hold CPUs its parent lacks).
  */
-export function restoreScript(state: CpuState): string {
+export function restoreCommands(state: CpuState): string {
   const cpus = state.hotpluggable.filter((c) => c.online).map((c) => `echo 1 > ${CPU_DIR}/cpu${c.cpu}/online 2>/dev/null`);
   const sets = [...state.cpusets]
     .filter((s) => s.cpus !== '')
     .sort((a, b) => a.path.split('/').length - b.path.split('/').length)
     .map((s) => `echo ${quoteArg(s.cpus)} > ${quoteArg(s.path)} 2>/dev/null`);
   return [...cpus, ...sets, 'true'].join('; ');
+}
+
+/** The watchdog's script: restore, then give the host's CPU lock back. */
+export function restoreScript(state: CpuState): string {
+  return `${restoreCommands(state)}; ${UNLOCK}`;
 }
 
 /** Commands whose output says what is still different from the recorded state (empty = restored). */
@@ -84,24 +110,34 @@ export function createHostCpuControl(shell: HostShell, scope: ResourceScope, hoo
 
   const arm = (): Promise<void> =>
     (armed ??= (async () => {
-      const state = await readCpuState(shell);
+      await acquireHostCpuLock(shell);
       let watchdog: Watchdog | undefined;
-      scope.register({
-        name: `restore CPUs and cpusets on ${shell.description}`,
-        kind: 'host-state',
-        dispose: async () => {
-          const script = restoreScript(state);
-          const run = watchdog ? await watchdog.release(15_000) : await shell.exec(['sh', '-c', script], { timeoutMs: 15_000 });
-          const left = await shell.exec(['sh', '-c', verifyScript(state)], { timeoutMs: 10_000 });
-          if (run.exitCode !== 0 || left.stdout.trim() !== '') {
-            throw new InfrastructureError('CPU_RESTORE', `restoring CPUs on ${shell.description} left: ${left.stdout.trim() || `exit ${run.exitCode}`}`);
-          }
-        },
-        disposeSync: () => {
-          hooks.restoreSync?.(state);
-          watchdog?.releaseSync?.();
-        },
-      });
+      let state: CpuState | undefined;
+      try {
+        scope.register({
+          name: `restore CPUs and cpusets on ${shell.description}`,
+          kind: 'host-state',
+          dispose: async () => {
+            // Restore and verify while still holding the lock; the watchdog then repeats the
+            // (idempotent) restore and unlocks, so no other cell changes CPUs in between.
+            const run = state ? await shell.exec(['sh', '-c', restoreCommands(state)], { timeoutMs: 15_000 }) : undefined;
+            const left = state ? await shell.exec(['sh', '-c', verifyScript(state)], { timeoutMs: 10_000 }) : undefined;
+            if (watchdog) await watchdog.release(15_000);
+            else await shell.exec(['sh', '-c', UNLOCK], { timeoutMs: 10_000 });
+            if ((run && run.exitCode !== 0) || (left && left.stdout.trim() !== '')) {
+              throw new InfrastructureError('CPU_RESTORE', `restoring CPUs on ${shell.description} left: ${left?.stdout.trim() || `exit ${run?.exitCode}`}`);
+            }
+          },
+          disposeSync: () => {
+            if (state) hooks.restoreSync?.(state);
+            watchdog?.releaseSync?.();
+          },
+        });
+      } catch (error) {
+        await shell.exec(['sh', '-c', UNLOCK], { timeoutMs: 10_000 });
+        throw error;
+      }
+      state = await readCpuState(shell);
       watchdog = await shell.armWatchdog(restoreScript(state));
     })().catch((error) => {
       armed = undefined;
@@ -131,6 +167,11 @@ export function createHostCpuControl(shell: HostShell, scope: ResourceScope, hoo
     return { acknowledgedAt, metrics: { write_ms: metric(acknowledgedAt - writeStarted, 'ms') }, detail: { cpu, online, method: `write ${online ? 1 : 0} to ${file}` } };
   };
 
+  const requireRoot = async (): Promise<void> => {
+    const uid = (await shell.exec(['id', '-u'], { timeoutMs: 10_000 })).stdout.trim();
+    if (uid !== '0') throw new UnsupportedError('CPU_HOTPLUG_NOT_ROOT', `offlining or onlining a CPU on ${shell.description} needs root; the harness runs as uid ${uid}`);
+  };
+
   const onlineCpus = async (): Promise<{ online: number[]; offline: number[] }> => {
     const state = await readCpuState(shell);
     return {
@@ -142,6 +183,8 @@ export function createHostCpuControl(shell: HostShell, scope: ResourceScope, hoo
   return {
     setOnline,
     async unplug(): Promise<Ack> {
+      await requireRoot();
+      await arm(); // take the host lock before choosing, so another cell's change is not seen as ours
       const { online } = await onlineCpus();
       const victim = online.filter((cpu) => cpu !== 0).at(-1);
       if (victim === undefined) {
@@ -150,6 +193,8 @@ export function createHostCpuControl(shell: HostShell, scope: ResourceScope, hoo
       return setOnline(victim, false);
     },
     async plug(): Promise<Ack> {
+      await requireRoot();
+      await arm();
       const { offline } = await onlineCpus();
       const cpu = offline[0];
       if (cpu === undefined) throw new UnsupportedError('NO_CPU_TO_ONLINE', `every hot-pluggable CPU on ${shell.description} is already online`);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCpuState, restoreScript, verifyScript } from './cpu-hotplug.js';
+import { HOST_CPU_LOCK, parseCpuState, restoreCommands, restoreScript, verifyScript } from './cpu-hotplug.js';
 import { parsePerfProbe } from './pmu.js';
 import { commandLine } from './shell.js';
 
@@ -21,7 +21,8 @@ describe('host CPU state', () => {
       const parent = join(dir, 'parent', 'cpuset.cpus');
       const child = join(dir, 'parent', 'child', 'cpuset.cpus');
       const state = { hotpluggable: [{ cpu: 1, online: false }], cpusets: [{ path: child, cpus: '0-1' }, { path: parent, cpus: '0-3' }] };
-      const script = restoreScript(state);
+      const script = restoreCommands(state); // restoreScript would also rmdir the real host lock
+      expect(restoreScript(state).endsWith(`rmdir ${HOST_CPU_LOCK} 2>/dev/null; true`)).toBe(true);
       expect(script).not.toContain('cpu1/online'); // it was offline before: leave it so
       expect(script.indexOf(parent)).toBeLessThan(script.indexOf(child));
       writeFileSync(parent, '0\n');
