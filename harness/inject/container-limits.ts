@@ -1,21 +1,14 @@
 import { metric } from '../model/metrics.js';
 import type { EventKind } from './kind.js';
 import { EventParams } from './params.js';
-import { cpusOf, observe } from './observe.js';
+import { changeCpus } from './cpu-count.js';
 
 /** A container's CPU limit grows by `count` (docker update --cpuset-cpus/--cpus): the container counterpart of a vCPU plug. */
 export const containerCpus: EventKind = {
   kind: 'container-cpus',
   facet: 'cpus',
   describe: "raise a running container's CPU limit",
-  async run({ machine, params, signal }) {
-    const count = new EventParams('container-cpus', params).int('count', 1);
-    const before = await cpusOf(machine)();
-    let acknowledgedAt = 0;
-    for (let i = 0; i < count; i++) acknowledgedAt ||= (await machine.controls.cpus!.plug()).acknowledgedAt;
-    const seen = await observe(cpusOf(machine), (n) => n >= before + count, `${before + count} CPUs in the container`, signal);
-    return { acknowledgedAt, observedAt: seen.at, metrics: { cpus_before: metric(before, 'count'), cpus_after: metric(seen.value, 'count') } };
-  },
+  run: ({ machine, params, signal }) => changeCpus(machine, new EventParams('container-cpus', params).int('count', 1), () => machine.controls.cpus!.plug(), signal),
 };
 
 /** A container's memory limit changes (docker update --memory): the container counterpart of ballooning. */

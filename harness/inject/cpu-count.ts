@@ -1,0 +1,28 @@
+import type { Ack, StartedMachine } from '../machines/machine.js';
+import { metric } from '../model/metrics.js';
+import type { EventOutcome } from './kind.js';
+import { cpusOf, observe } from './observe.js';
+
+/**
+ * Take `count` steps (a vCPU plug, a host CPU online, a container CPU limit raised, or their
+ * opposites), then wait until the machine shows the new online CPU count.
+ */
+export async function changeCpus(machine: StartedMachine, count: number, step: () => Promise<Ack>, signal: AbortSignal): Promise<EventOutcome> {
+  const direction = Math.sign(count);
+  const before = await cpusOf(machine)();
+  const target = before + count;
+  let acknowledgedAt = 0;
+  const steps: unknown[] = [];
+  for (let i = 0; i < Math.abs(count); i++) {
+    const ack = await step();
+    acknowledgedAt ||= ack.acknowledgedAt;
+    steps.push(ack.detail);
+  }
+  const seen = await observe(cpusOf(machine), (n) => (direction > 0 ? n >= target : n <= target), `${target} online CPUs`, signal);
+  return {
+    acknowledgedAt,
+    observedAt: seen.at,
+    metrics: { cpus_before: metric(before, 'count'), cpus_after: metric(seen.value, 'count') },
+    detail: { vcpusBefore: before, vcpusAfter: seen.value, steps },
+  };
+}
