@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ResourceScope } from '../run/resources.js';
@@ -83,6 +85,12 @@ describe('GuestAgent against a real qemu-ga', () => {
     console.log(`agent 150 KB write+read ${(performance.now() - t0).toFixed(1)} ms`);
     expect(back.equals(data)).toBe(true);
     expect((await a.exec(['/usr/bin/stat', '-c', '%a', path])).stdout.trim()).toBe('640');
+    // Larger than one read chunk (1 MiB), written on the host side: host and "guest" are one here.
+    const large = randomBytes(2_500_000);
+    writeFileSync(join(dir, 'large.bin'), large);
+    const t1 = performance.now();
+    expect((await a.readFile(join(dir, 'large.bin'))).equals(large)).toBe(true);
+    console.log(`agent 2.5 MB read ${(performance.now() - t1).toFixed(1)} ms`);
     const empty = join(dir, 'empty');
     await a.writeFile(empty, '');
     expect((await a.readFile(empty)).length).toBe(0);
@@ -105,6 +113,19 @@ describe('GuestAgent against a real qemu-ga', () => {
     const blocks = await a.getMemoryBlocks();
     expect(blocks.length).toBeGreaterThan(0);
     expect(blocks.every((b) => Number.isInteger(b.phys_index) && typeof b.online === 'boolean')).toBe(true);
+  });
+
+  it('queues concurrent calls so each gets its own reply', async () => {
+    const { agent: a } = await agent();
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 4 === 0 ? a.getTime().then((ns) => typeof ns)
+        : i % 4 === 1 ? a.info().then((info) => typeof info.version)
+        : i % 4 === 2 ? a.exec(['/bin/echo', String(i)]).then((r) => r.stdout)
+        : a.getVcpus().then((v) => Array.isArray(v)),
+      ),
+    );
+    results.forEach((result, i) => expect(result).toEqual(['bigint', 'string', `${i}\n`, true][i % 4]));
   });
 
   it('surfaces agent errors with their class and stays usable', async () => {

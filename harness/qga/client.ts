@@ -29,7 +29,10 @@ export interface GuestExecOptions {
   env?: Record<string, string>;
 }
 
-const FILE_CHUNK = 48 * 1024;
+/** qemu-ga writes what one message carries; 48 KiB raw is 64 KiB of base64 per request. */
+const WRITE_CHUNK = 48 * 1024;
+/** Reads have no such limit (qemu-ga caps a read at 48 MB): fewer round trips over a slow port. */
+const READ_CHUNK = 1024 * 1024;
 const RESYNC_EVERY_MS = 500;
 
 /**
@@ -161,8 +164,8 @@ export class GuestAgent {
     const bytes = Buffer.from(data);
     const handle = await this.command<number>('guest-file-open', { path, mode: 'w' });
     try {
-      for (let offset = 0; offset < bytes.length || offset === 0; offset += FILE_CHUNK) {
-        const chunk = bytes.subarray(offset, offset + FILE_CHUNK);
+      for (let offset = 0; offset < bytes.length || offset === 0; offset += WRITE_CHUNK) {
+        const chunk = bytes.subarray(offset, offset + WRITE_CHUNK);
         const written = await this.command<{ count: number }>('guest-file-write', { handle, 'buf-b64': chunk.toString('base64') });
         if (written.count !== chunk.length) {
           throw new AgentError('guest-file-write', 'ShortWrite', `wrote ${written.count} of ${chunk.length} bytes at offset ${offset} of ${path}`);
@@ -183,7 +186,7 @@ export class GuestAgent {
     const chunks: Buffer[] = [];
     try {
       for (;;) {
-        const part = await this.command<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle, count: FILE_CHUNK });
+        const part = await this.command<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle, count: READ_CHUNK });
         chunks.push(Buffer.from(part['buf-b64'], 'base64'));
         if (part.eof || part.count === 0) break;
       }

@@ -49,6 +49,17 @@ describe('QmpClient against a real QEMU', () => {
     console.log(`QMP connect+capabilities to a running QEMU ${reconnectMs.toFixed(2)} ms`);
   });
 
+  it('routes many concurrent replies to their own calls by id', async () => {
+    const { client } = await connect();
+    const calls = Array.from({ length: 60 }, (_, i) =>
+      i % 3 === 0 ? client.execute('query-status').then((r) => r.status)
+      : i % 3 === 1 ? client.execute('query-version').then((r) => r.qemu.major)
+      : client.execute('qom-get', { path: '/machine', property: 'type' }),
+    );
+    const results = await Promise.all(calls);
+    results.forEach((result, i) => expect(result).toBe(i % 3 === 0 ? 'prelaunch' : i % 3 === 1 ? client.greeting.QMP.version.qemu.major : 'none-machine'));
+  });
+
   it('waits for a socket QEMU has not created yet', async () => {
     const socket = join(registeredTempDir(scope, 'bw-qmp-late-'), 'qmp.sock');
     const connecting = QmpClient.connect(socket, { timeoutMs: 10_000 });
