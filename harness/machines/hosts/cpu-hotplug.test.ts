@@ -191,6 +191,7 @@ describe('physical CPU offline/online, always restored', () => {
     // A dropped connection (harness killed, network gone): nobody runs the scope's teardown.
     ((cpuMachine as unknown as { client: Client }).client).destroy();
     expect(await cpuMachine.lost).toMatchObject({ code: 'SSH_LOST' });
+    await expect(cpuMachine.exec(['true'])).rejects.toMatchObject({ code: 'SSH_LOST', category: 'infrastructure' });
     await pollUntil(async () => nproc(), (n) => n === before, { timeoutMs: 10_000, what: 'the watchdog to online the CPU' });
     await scope.dispose(); // errors expected (the connection is gone); must not hang
   });

@@ -31,7 +31,7 @@ export function startRemote(
     `exec ${env.length ? `env ${commandLine(env)} ` : ''}${commandLine(argv)}`,
   ].join(' ');
   return new Promise((resolve, reject) => {
-    client.exec(command, (error, channel) => {
+    const opened = (error: Error | undefined, channel: ClientChannel): void => {
       if (error) return reject(new InfrastructureError('SSH_EXEC', `opening an exec channel for ${argv.join(' ')} failed: ${error.message}`, { cause: error }));
       const output = { stdout: '', stderr: '' };
       let head = '';
@@ -75,6 +75,12 @@ export function startRemote(
         done,
         closed: () => isClosed,
       };
-    });
+    };
+    try {
+      client.exec(command, opened);
+    } catch (error) {
+      // ssh2 throws "Not connected" synchronously once the connection is gone.
+      reject(new InfrastructureError('SSH_LOST', `cannot run ${argv.join(' ')}: the SSH connection is gone (${(error as Error).message})`, { cause: error }));
+    }
   });
 }
