@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { writeReports } from './write-all.js';
 import { buildMarkdown } from './markdown.js';
+import { buildJson } from './json.js';
 import { fixtureRecord } from './fixture.test-helper.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';
 
@@ -16,6 +17,13 @@ describe('results.json', () => {
     const written = JSON.parse(readFileSync(paths.json, 'utf8')) as unknown;
     expect(validate(written), JSON.stringify(validate.errors)).toBe(true);
     expect(written).toEqual(JSON.parse(JSON.stringify(fixtureRecord())));
+  });
+
+  it('puts one cell per line and stays valid JSON with no cells at all', async () => {
+    const record = fixtureRecord();
+    const text = buildJson(record);
+    expect(text.split('\n').filter((l) => l.startsWith('    {"axes":'))).toHaveLength(record.cells.length);
+    expect(JSON.parse(buildJson({ ...record, cells: [] }))).toEqual({ ...JSON.parse(JSON.stringify(record)), cells: [] });
   });
 
   it('rejects a metric without its unit, an unknown outcome and incomplete facts', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeReports } from './write-all.js';
 import { chooseAxes, renderHeatmap } from './html/heatmap.js';
 import { heartbeatGaps } from './html/heartbeat-gaps.js';
+import { cellFile } from './html/escape.js';
 import { renderTimeline } from './html/timeline.js';
 import { fixtureCell, fixtureRecord } from './fixture.test-helper.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';
@@ -30,8 +31,10 @@ describe('HTML report', () => {
     // No page carries a script, and the quoted id became a safe file name that the index links to.
     for (const file of readdirSync(join(dir, 'cells'))) expect(readFileSync(join(dir, 'cells', file), 'utf8')).not.toMatch(/<script/i);
     expect(index).not.toMatch(/<script/i);
-    expect(readdirSync(join(dir, 'cells'))).toContain('local-_quoted_-eeeeee.html');
-    expect(index).toContain('href="cells/local-_quoted_-eeeeee.html"');
+    expect(readdirSync(join(dir, 'cells'))).toContain('local-_quoted_-eeeeee-3e8e3527.html');
+    expect(index).toContain('href="cells/local-_quoted_-eeeeee-3e8e3527.html"');
+    expect(cellFile('a"b')).not.toBe(cellFile('a_b'));
+    expect(cellFile('../../etc/passwd')).toMatch(/^[^./][^/]*-[0-9a-f]{8}\.html$/);
   });
 
   it('is self-contained: nothing is fetched from the network', async () => {

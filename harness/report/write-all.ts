@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunRecord } from './run-record.js';
+import { buildJson } from './json.js';
 import { buildJUnit } from './junit.js';
 import { buildMarkdown } from './markdown.js';
 import { renderIndex } from './html/index-page.js';
@@ -11,7 +12,7 @@ import { cellFile } from './html/escape.js';
 export async function writeReports(record: RunRecord, dir: string): Promise<{ json: string; junit: string; markdown: string; html: string }> {
   await mkdir(join(dir, 'cells'), { recursive: true });
   const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
-  await writeFile(paths.json, `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(paths.json, buildJson(record));
   await writeFile(paths.junit, buildJUnit(record));
   await writeFile(paths.markdown, buildMarkdown(record));
   await writeFile(paths.html, renderIndex(record));

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Everything taken from a guest, an application or a matrix goes through here. */
@@ -5,7 +7,11 @@ export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
-/** A cell id as a file name (ids are already filename-safe; this is belt and braces). */
+/**
+ * A cell id as a file name. Matrix ids are already filename-safe; an id that is not gets its
+ * unsafe characters replaced and a short hash of the original, so two ids never share a page.
+ */
 export function cellFile(id: string): string {
-  return `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.html`;
+  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return safe === id ? `${id}.html` : `${safe}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}.html`;
 }
