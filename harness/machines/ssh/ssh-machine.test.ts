@@ -72,6 +72,18 @@ describe('ssh machine against a real OpenSSH server on 127.0.0.1', () => {
     expect(await app.isRunning()).toBe(false);
   });
 
+  it('an app spawned over SSH dies when the connection drops', async () => {
+    const scope = root.child('drop');
+    const dropped = await connectSshMachine(sshd.host, { scope });
+    const marker = `28.${process.pid}`;
+    await dropped.spawn(['sleep', marker]);
+    const running = (): boolean => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(`sleep ${marker}`);
+    expect(running()).toBe(true);
+    (dropped as unknown as { client: { destroy(): void } }).client.destroy();
+    await pollUntil(async () => running(), (alive) => !alive, { timeoutMs: 10_000, what: 'the orphaned app to be killed by its guard' });
+    await scope.dispose();
+  });
+
   it('measures the same CPU facts as the local backend on the same host', async () => {
     const local = await startLocalMachine({ scope: root.child('local') });
     const [remote, here] = await Promise.all([machine.facts(), local.facts()]);

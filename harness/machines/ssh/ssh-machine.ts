@@ -152,7 +152,13 @@ class SshMachine implements StartedMachine, HostShell {
     });
     run.channel.end();
     if (run.pid < 0) throw new InfrastructureError('SSH_SPAWN', `could not start ${command.join(' ')} on ${this.description}`);
-    const finished = run.done.then((r): ExecResult => ({ command, ...r, durationMs: performance.now() - started, timedOut: false }));
+    // A guard on the host kills the app if the connection drops (sshd only closes the app's pipes).
+    // It reads one line: "done" when the app ended normally; EOF without it means we are gone.
+    const guard = await startRemote(this.client, ['sh', '-c', `trap '' HUP PIPE; read line; [ "$line" = done ] || { kill -TERM ${run.pid}; sleep 2; kill -KILL ${run.pid}; } 2>/dev/null`]);
+    const finished = run.done.then((r): ExecResult => {
+      if (!guard.closed()) guard.channel.end('done\n');
+      return { command, ...r, durationMs: performance.now() - started, timedOut: false };
+    });
     const kill = async (signal: 'TERM' | 'KILL' = 'TERM'): Promise<void> => {
       if (run.closed()) return;
       await this.signal(run.pid, signal);
