@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { DeadlineError } from '../core/errors.js';
 import { ResourceScope } from '../run/resources.js';
 import { registeredTempDir, startHostAgent, startQemu } from '../qmp/test-support.js';
 import { QmpClient } from '../qmp/client.js';
@@ -206,6 +207,16 @@ describe('GuestAgent against a real qemu-ga', () => {
     await a.close();
   });
 
+  it('fails a connect to a socket nobody creates with a deadline naming the path, or on abort', async () => {
+    const dir = registeredTempDir(scope, 'bw-qga-none-');
+    const error = await GuestAgent.connect(join(dir, 'absent.sock'), { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect((error as Error).message).toMatch(/absent\.sock/);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('run cancelled')), 50);
+    await expect(GuestAgent.connect(join(dir, 'absent.sock'), { timeoutMs: 10_000, signal: controller.signal })).rejects.toThrow('run cancelled');
+  });
+
   it('reports a guest whose agent never answers as AgentSilentError', async () => {
     // A real QEMU with the agent's virtio port but no guest: the chardev accepts, nobody answers.
     const dir = registeredTempDir(scope, 'bw-qga-silent-');
@@ -226,5 +237,11 @@ describe('GuestAgent against a real qemu-ga', () => {
     expect(error).toBeInstanceOf(AgentSilentError);
     expect((error as AgentSilentError).code).toBe('QGA_SILENT');
     expect(performance.now() - t0).toBeLessThan(3_000);
+    // Cancelling a run must not wait out the agent's deadline.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('run cancelled')), 100);
+    const t1 = performance.now();
+    await expect(GuestAgent.connect(agentSocket, { timeoutMs: 30_000, signal: controller.signal })).rejects.toThrow('run cancelled');
+    expect(performance.now() - t1).toBeLessThan(400);
   });
 });

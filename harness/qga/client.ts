@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { ConfigError, DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
-import { connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
+import { abortable, connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
 import type { ExecResult } from '../machines/machine.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
 import { runToCompletion } from './exec.js';
@@ -245,11 +245,14 @@ export class GuestAgent {
       for (;;) {
         const remaining = deadline - performance.now();
         try {
-          await withDeadline(answered, Math.max(1, Math.min(RESYNC_EVERY_MS, remaining)), 'guest-sync');
+          await withDeadline(abortable(answered, signal), Math.max(1, Math.min(RESYNC_EVERY_MS, remaining)), 'guest-sync');
           this.synced = true;
           return;
         } catch (error) {
-          if (!(error instanceof DeadlineError)) throw error;
+          if (!(error instanceof DeadlineError)) {
+            this.waiter = undefined;
+            throw error;
+          }
           if (performance.now() >= deadline) {
             this.waiter = undefined;
             throw new AgentSilentError(`guest agent on ${this.socketPath} did not answer guest-sync within ${timeoutMs} ms`, { cause: error });

@@ -4,7 +4,7 @@ import { DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
 import type { QmpCommandMap, QmpVersion } from './commands.js';
 import { QmpDisconnectedError, QmpExecuteError, QmpProtocolError } from './errors.js';
-import { connectUnixSocket, JsonLineSplitter } from './transport.js';
+import { abortable, abortReason, connectUnixSocket, JsonLineSplitter } from './transport.js';
 
 export type QmpState = 'idle' | 'connecting' | 'running' | 'disconnecting' | 'disconnected';
 
@@ -280,20 +280,4 @@ export class QmpClient extends EventEmitter {
 function isGreeting(message: Record<string, unknown>): message is QmpGreeting & Record<string, unknown> {
   const qmp = message.QMP as { version?: { qemu?: { major?: unknown } }; capabilities?: unknown } | undefined;
   return typeof qmp === 'object' && qmp !== null && typeof qmp.version?.qemu?.major === 'number' && Array.isArray(qmp.capabilities);
-}
-
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  return reason instanceof Error ? reason : new Error(`aborted${reason === undefined ? '' : `: ${String(reason)}`}`);
-}
-
-/** Rejects as soon as `signal` aborts; otherwise settles like `work`. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
