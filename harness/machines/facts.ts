@@ -9,6 +9,9 @@ import { InfrastructureError } from '../core/errors.js';
 export const FACTS_SCRIPT = [
   'echo @@cpuinfo; cat /proc/cpuinfo 2>/dev/null | sed -n "1,/^$/p"',
   'echo @@online; cat /sys/devices/system/cpu/online 2>/dev/null',
+  // What a process may run on (sched_getaffinity): the same as `online` on VMs and hosts, the
+  // cpuset on containers, where /sys still shows the host's CPUs.
+  'echo @@nproc; nproc 2>/dev/null',
   'echo @@present; cat /sys/devices/system/cpu/present 2>/dev/null',
   'echo @@meminfo; grep -E "^(MemTotal|MemAvailable):" /proc/meminfo',
   'echo @@clocksource; cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null',
@@ -44,7 +47,7 @@ export function parseFacts(text: string): MachineFacts {
   return {
     cpuModelName: field('model name'),
     cpuFlags: field('flags').split(/\s+/).filter(Boolean).sort(),
-    onlineCpus: countCpuList(sections.get('online') ?? ''),
+    onlineCpus: Number(sections.get('nproc')?.trim()) || countCpuList(sections.get('online') ?? ''),
     presentCpus: countCpuList(sections.get('present') ?? ''),
     memTotalKiB: kib('MemTotal'),
     memAvailableKiB: kib('MemAvailable'),

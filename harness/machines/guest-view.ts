@@ -1,10 +1,14 @@
 import { countCpuList } from './facts.js';
 import type { StartedMachine } from './machine.js';
 
-/** Online CPUs as the guest (or host) sees them. */
+/**
+ * CPUs a new process may run on (`nproc`: sched_getaffinity), which is the online count on VMs and
+ * hosts and the cpuset in a container; /sys/devices/system/cpu/online when nproc is missing.
+ */
 export async function onlineCpus(machine: Pick<StartedMachine, 'exec'>): Promise<number> {
-  const result = await machine.exec(['cat', '/sys/devices/system/cpu/online'], { timeoutMs: 10_000 });
-  return countCpuList(result.stdout.trim());
+  const result = await machine.exec(['sh', '-c', 'nproc 2>/dev/null || cat /sys/devices/system/cpu/online'], { timeoutMs: 10_000 });
+  const text = result.stdout.trim();
+  return /^\d+$/.test(text) ? Number(text) : countCpuList(text);
 }
 
 /** MemTotal and MemAvailable in KiB. */
