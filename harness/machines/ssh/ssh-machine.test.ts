@@ -81,6 +81,7 @@ describe('ssh machine against a real OpenSSH server on 127.0.0.1', () => {
     expect(running()).toBe(true);
     (dropped as unknown as { client: { destroy(): void } }).client.destroy();
     await pollUntil(async () => running(), (alive) => !alive, { timeoutMs: 10_000, what: 'the orphaned app to be killed by its guard' });
+    await pollUntil(async () => existsSync(dropped.payloadDir), (exists) => !exists, { timeoutMs: 10_000, what: 'the guard to remove the orphaned remote dir' });
     await scope.dispose();
   });
 

@@ -11,7 +11,7 @@ import { LineBuffer } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';
 import { createPhysicalControls } from '../hosts/physical-controls.js';
 import { probePmu } from '../hosts/pmu.js';
-import { watchdogCommand, type HostBackgroundOptions, type HostShell, type Watchdog } from '../hosts/shell.js';
+import { commandLine, watchdogCommand, type HostBackgroundOptions, type HostShell, type Watchdog } from '../hosts/shell.js';
 import { hostLabel, openSshConnection } from './connect.js';
 import { startRemote } from './remote-process.js';
 
@@ -50,6 +50,9 @@ export async function connectSshMachine(host: HostRef, options: SshMachineOption
     if (made.exitCode !== 0 || !dir.startsWith('/tmp/bothworlds.')) {
       throw new InfrastructureError('SSH_MKTEMP', `mktemp -d on ${hostLabel(host)} failed (exit ${made.exitCode}): ${made.stderr.trim().slice(0, 200)}`);
     }
+    // If the connection drops, nobody can remove the dir: a guard on the host does (EOF without "done").
+    const guard = await startRemote(client, ['sh', '-c', `trap '' HUP PIPE; read line; [ "$line" = done ] || rm -rf ${commandLine([dir])}`]);
+    scope.register({ name: `remote dir guard on ${host.name}`, kind: 'other', dispose: async () => void guard.channel.end('done\n') });
     // Registered after the connection, so it runs first (LIFO) while the connection still works.
     scope.register({
       name: `remote dir ${dir} on ${host.name}`,
