@@ -6,6 +6,7 @@ import { abortable, connectUnixSocket, JsonLineSplitter } from '../qmp/transport
 import type { ExecResult } from '../machines/machine.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
 import { runToCompletion } from './exec.js';
+import { readGuestFile, writeGuestFile } from './files.js';
 
 export interface GuestVcpu {
   'logical-id': number;
@@ -29,10 +30,6 @@ export interface GuestExecOptions {
   env?: Record<string, string>;
 }
 
-/** qemu-ga writes what one message carries; 48 KiB raw is 64 KiB of base64 per request. */
-const WRITE_CHUNK = 48 * 1024;
-/** Reads have no such limit (qemu-ga caps a read at 48 MB): fewer round trips over a slow port. */
-const READ_CHUNK = 1024 * 1024;
 const RESYNC_EVERY_MS = 500;
 
 /**
@@ -160,40 +157,14 @@ export class GuestAgent {
     return runToCompletion(this, command, options);
   }
 
-  async writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
-    const bytes = Buffer.from(data);
-    const handle = await this.command<number>('guest-file-open', { path, mode: 'w' });
-    try {
-      for (let offset = 0; offset < bytes.length || offset === 0; offset += WRITE_CHUNK) {
-        const chunk = bytes.subarray(offset, offset + WRITE_CHUNK);
-        const written = await this.command<{ count: number }>('guest-file-write', { handle, 'buf-b64': chunk.toString('base64') });
-        if (written.count !== chunk.length) {
-          throw new AgentError('guest-file-write', 'ShortWrite', `wrote ${written.count} of ${chunk.length} bytes at offset ${offset} of ${path}`);
-        }
-        if (bytes.length === 0) break;
-      }
-    } finally {
-      await this.command('guest-file-close', { handle });
-    }
-    if (mode !== undefined) {
-      const result = await this.exec(['/bin/chmod', mode.toString(8), path]);
-      if (result.exitCode !== 0) throw new AgentError('chmod', 'ExecFailed', result.stderr.trim());
-    }
+  /** guest-file-open/write/close in 48 KiB chunks; `mode` (e.g. 0o755) applied with chmod. */
+  writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
+    return writeGuestFile(this, path, data, mode);
   }
 
-  async readFile(path: string): Promise<Buffer> {
-    const handle = await this.command<number>('guest-file-open', { path, mode: 'r' });
-    const chunks: Buffer[] = [];
-    try {
-      for (;;) {
-        const part = await this.command<{ count: number; 'buf-b64': string; eof: boolean }>('guest-file-read', { handle, count: READ_CHUNK });
-        chunks.push(Buffer.from(part['buf-b64'], 'base64'));
-        if (part.eof || part.count === 0) break;
-      }
-    } finally {
-      await this.command('guest-file-close', { handle });
-    }
-    return Buffer.concat(chunks);
+  /** guest-file-read in 1 MiB requests until eof. */
+  readFile(path: string): Promise<Buffer> {
+    return readGuestFile(this, path);
   }
 
   /** Any agent command. A timeout leaves the stream unsynchronised: the next call resyncs first. */
