@@ -1,28 +1,47 @@
 import type { SuiteContext } from '../../harness/suite/api.js';
+import type { ConsoleLine } from '../../harness/model/result.js';
 
-/** The latest `workers=N` the application printed after time `since` (ms since origin), if any. */
-export function latestWorkers(context: SuiteContext, since = 0): number | undefined {
-  const lines = context.machine.output.lines.filter((l) => l.source === 'app' && l.t >= since);
+/** The last `workers=N` among the application's lines at or after `since` (ms since origin), if any. */
+export function parseLatestWorkers(lines: readonly ConsoleLine[], since = 0): number | undefined {
   for (let i = lines.length - 1; i >= 0; i--) {
-    const match = /\bworkers=(\d+)/.exec(lines[i]!.text);
+    const line = lines[i]!;
+    if (line.t < since) break;
+    if (line.source !== 'app') continue;
+    const match = /\bworkers=(\d+)\b/.exec(line.text);
     if (match) return Number(match[1]);
   }
   return undefined;
 }
 
+/** The latest `workers=N` the application printed after time `since` (ms since origin), if any. */
+export function latestWorkers(context: SuiteContext, since = 0): number | undefined {
+  return parseLatestWorkers(context.machine.output.lines, since);
+}
+
+/** The number in a probe's output: its first whitespace-separated token, when it is one. */
+export function parseProbeNumber(stdout: string): number | undefined {
+  const token = stdout.trim().split(/\s+/)[0] ?? '';
+  return /^-?\d+(\.\d+)?$/.test(token) ? Number(token) : undefined;
+}
+
+/** Threads: N from a /proc/<pid>/status text. */
+export function parseThreads(status: string): number | undefined {
+  const match = /^Threads:\s*(\d+)\s*$/m.exec(status);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** Run a user-declared probe (argv printing a number) on the machine. */
 export async function probeNumber(context: SuiteContext, argv: string[]): Promise<number | undefined> {
   const result = await context.machine.exec(argv, { timeoutMs: 15_000 });
-  const value = Number(result.stdout.trim().split(/\s+/)[0]);
-  return result.exitCode === 0 && Number.isFinite(value) ? value : undefined;
+  return result.exitCode === 0 ? parseProbeNumber(result.stdout) : undefined;
 }
 
 /** Threads of the newest process named `name` (from /proc/<pid>/status). */
 export async function threadsOf(context: SuiteContext, name: string): Promise<number | undefined> {
-  const script = `pid=$(pidof ${JSON.stringify(name).slice(1, -1)} | tr ' ' '\\n' | sort -n | tail -1); [ -n "$pid" ] && grep '^Threads:' /proc/$pid/status | tr -dc 0-9`;
-  const result = await context.machine.exec(['sh', '-c', script], { timeoutMs: 15_000 });
-  const value = Number(result.stdout.trim());
-  return result.exitCode === 0 && result.stdout.trim() !== '' ? value : undefined;
+  // The app runs under a wrapper shell: find the real process by name; the newest one wins.
+  const script = 'pid=$(pidof "$0" | tr " " "\\n" | sort -n | tail -1); [ -n "$pid" ] && cat /proc/$pid/status';
+  const result = await context.machine.exec(['sh', '-c', script, name], { timeoutMs: 15_000 });
+  return result.exitCode === 0 ? parseThreads(result.stdout) : undefined;
 }
 
 /** Is the application still running and healthy (its health command, when it has one)? */
