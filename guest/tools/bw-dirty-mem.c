@@ -13,6 +13,12 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested = 0;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 static void on_signal(int sig) { (void)sig; stop_requested = 1; }
 
 int main(int argc, char **argv) {
@@ -42,11 +48,12 @@ int main(int argc, char **argv) {
   long page = sysconf(_SC_PAGESIZE);
   for (size_t off = 0; off < size; off += (size_t)page) mem[off] = 1;
   printf("dirty-mem ready mib=%ld\n", mib);
-  time_t end = seconds > 0 ? time(NULL) + seconds : 0;
+  /* Monotonic milliseconds: time(NULL) would cut the first second short by up to 1 s. */
+  long long end = seconds > 0 ? now_ms() + seconds * 1000 : 0;
   unsigned char round = 2;
-  while (!stop_requested && (end == 0 || time(NULL) < end)) {
+  while (!stop_requested && (end == 0 || now_ms() < end)) {
     if (hold) {
-      sleep(1);
+      usleep(100000);
       continue;
     }
     for (size_t off = 0; off < size && !stop_requested; off += (size_t)page) mem[off] = round;

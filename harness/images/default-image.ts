@@ -1,15 +1,15 @@
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { InfrastructureError } from '../core/errors.js';
 import { cacheDir } from '../core/cache-dir.js';
 import { projectRoot } from '../core/project-root.js';
 import { buildAtomically } from './atomic-dir.js';
 import { packCpio } from './cpio.js';
-import { combineHashes, hashFile } from './hash.js';
-import { extractVmlinux, findGuestKernel, modulesInOrder } from './kernel.js';
+import { combineHashes, FileHashMemo } from './hash.js';
+import { extractVmlinux, findGuestKernel, modulesInOrder, type HostKernel } from './kernel.js';
 import { sharedLibraries } from './libraries.js';
-import { ensureTools } from './tools.js';
+import { ensureTools, type GuestTools } from './tools.js';
 
 export interface GuestImage {
   /** Uncompressed vmlinux, booted through PVH. */
@@ -22,7 +22,7 @@ export interface GuestImage {
   kernelRelease: string;
 }
 
-const BUILDER_VERSION = '3';
+const BUILDER_VERSION = '4';
 const BUSYBOX = '/bin/busybox';
 const QEMU_GA = '/usr/sbin/qemu-ga';
 /** virtio transport, console (agent/app/heartbeat ports), balloon, block and net, in load order. */
@@ -33,6 +33,24 @@ const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_l
  */
 const APPEND = 'console=ttyS0 quiet rdinit=/init memhp_default_state=online swiotlb=noforce';
 
+export interface DefaultImageOptions {
+  cacheDir?: string;
+  log?: (line: string) => void;
+  /** The guest's own files (init scripts); default `guest/rootfs` of this checkout. For tests. */
+  guestRootfs?: string;
+}
+
+/** What the default image is made of, and where its cache entry lives. */
+export interface DefaultImagePlan {
+  hash: string;
+  dir: string;
+  kernel: HostKernel;
+  tools: GuestTools;
+  modules: string[];
+  libraries: string[];
+  rootfs: string;
+}
+
 const inProcess = new Map<string, Promise<GuestImage>>();
 
 /**
@@ -40,39 +58,52 @@ const inProcess = new Map<string, Promise<GuestImage>>();
  * initramfs with static busybox, qemu-ga and its libraries, the virtio modules, bothworlds' init
  * and tools. Cached by a hash of every input; rebuilt only when one changes.
  */
-export function ensureDefaultImage(options: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<GuestImage> {
+export function ensureDefaultImage(options: DefaultImageOptions = {}): Promise<GuestImage> {
   const root = options.cacheDir ?? cacheDir();
-  let pending = inProcess.get(root);
+  const key = `${root}\0${options.guestRootfs ?? ''}`;
+  let pending = inProcess.get(key);
   if (!pending) {
-    pending = buildDefaultImage(root, options.log ?? (() => undefined));
-    pending.catch(() => inProcess.delete(root));
-    inProcess.set(root, pending);
+    pending = buildDefaultImage(root, options);
+    pending.catch(() => inProcess.delete(key));
+    inProcess.set(key, pending);
   }
   return pending;
 }
 
-async function buildDefaultImage(root: string, log: (line: string) => void): Promise<GuestImage> {
+/** Hash every input of the default image (cheap when nothing changed: hashes are memoised by stat). */
+export async function planDefaultImage(options: DefaultImageOptions = {}): Promise<DefaultImagePlan> {
+  const root = options.cacheDir ?? cacheDir();
   for (const needed of [BUSYBOX, QEMU_GA]) {
     if (!existsSync(needed)) throw new InfrastructureError('IMAGE_BUILD', `${needed} is missing: run scripts/setup.sh (installs busybox-static and qemu-guest-agent)`);
   }
   const kernel = findGuestKernel();
   const tools = await ensureTools({ cacheDir: root });
   const modules = modulesInOrder(kernel.modulesDir, MODULES);
-  const rootfs = join(projectRoot(), 'guest', 'rootfs');
+  const rootfs = options.guestRootfs ?? join(projectRoot(), 'guest', 'rootfs');
   const libraries = await sharedLibraries(QEMU_GA);
-  const inputs: Record<string, string> = { builder: BUILDER_VERSION, append: APPEND, kernel: await hashFile(kernel.bzImage), busybox: await hashFile(BUSYBOX), qemuGa: await hashFile(QEMU_GA) };
-  for (const file of [...modules.map((m) => join(kernel.modulesDir, m)), ...libraries, ...Object.values(tools), ...listFiles(rootfs)]) {
-    inputs[file] = await hashFile(file);
+  const memo = new FileHashMemo(join(root, 'file-hashes.json'));
+  const inputs: Record<string, string> = { builder: BUILDER_VERSION, append: APPEND, kernel: await memo.hash(kernel.bzImage), busybox: await memo.hash(BUSYBOX), qemuGa: await memo.hash(QEMU_GA) };
+  for (const file of [...modules.map((m) => join(kernel.modulesDir, m)), ...libraries, ...Object.values(tools)]) {
+    inputs[file] = await memo.hash(file);
   }
+  // Guest files by their path inside the guest, so a copy of guest/rootfs elsewhere hashes the same.
+  for (const file of listFiles(rootfs)) inputs[`rootfs:${relative(rootfs, file)}`] = await memo.hash(file);
+  memo.save();
   const hash = combineHashes(inputs);
-  const dir = join(root, 'images', `default-${hash.slice(0, 16)}`);
+  return { hash, dir: join(root, 'images', `default-${hash.slice(0, 16)}`), kernel, tools, modules, libraries, rootfs };
+}
+
+async function buildDefaultImage(root: string, options: DefaultImageOptions): Promise<GuestImage> {
+  const log = options.log ?? (() => undefined);
+  const plan = await planDefaultImage({ ...options, cacheDir: root });
+  const { dir, hash, kernel } = plan;
   if (!existsSync(dir)) {
     const started = performance.now();
     log(`building the default guest image (kernel ${kernel.release})`);
     await buildAtomically(dir, async (temp) => {
       await extractVmlinux(kernel.bzImage, join(temp, 'vmlinux'));
       const staging = join(temp, 'rootfs');
-      await stageRootfs(staging, { rootfs, modules, modulesDir: kernel.modulesDir, libraries, tools: Object.values(tools) });
+      await stageRootfs(staging, { rootfs: plan.rootfs, modules: plan.modules, modulesDir: kernel.modulesDir, libraries: plan.libraries, tools: Object.values(plan.tools) });
       await packCpio(staging, join(temp, 'initrd.cpio'));
       rmSync(staging, { recursive: true, force: true });
       writeFileSync(join(temp, 'image.json'), `${JSON.stringify({ hash, kernelRelease: kernel.release, append: APPEND, builtAt: new Date().toISOString() }, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { InfrastructureError } from '../core/errors.js';
 import { cacheDir } from '../core/cache-dir.js';
 import { projectRoot } from '../core/project-root.js';
 import { buildAtomically } from './atomic-dir.js';
-import { combineHashes, hashFile } from './hash.js';
+import { combineHashes, FileHashMemo } from './hash.js';
 
 /** Host paths of bothworlds' static helper programs (also inside the default guest at /opt/bothworlds/bin). */
 export interface GuestTools {
@@ -42,7 +42,9 @@ async function buildTools(root: string): Promise<GuestTools> {
     throw new InfrastructureError('TOOLS_BUILD', 'gcc is not installed: run scripts/setup.sh (it installs gcc and libc6-dev)');
   }
   const parts: Record<string, string> = { compiler: compiler.stdout.split('\n')[0] ?? '', builder: '1' };
-  for (const [name, tool] of Object.entries(TOOL_SOURCES)) parts[name] = await hashFile(join(project, tool.source));
+  const memo = new FileHashMemo(join(root, 'file-hashes.json'));
+  for (const [name, tool] of Object.entries(TOOL_SOURCES)) parts[name] = await memo.hash(join(project, tool.source));
+  memo.save();
   const dir = join(root, 'tools', combineHashes(parts).slice(0, 16));
   await buildAtomically(dir, async (temp) => {
     for (const tool of Object.values(TOOL_SOURCES)) {

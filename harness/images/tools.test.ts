@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../core/deadline.js';
+import { ResourceScope } from '../run/resources.js';
+import { sharedLibraries } from './libraries.js';
+import { ensureTools, type GuestTools } from './tools.js';
+
+/** The static helpers are ordinary Linux programs: run them on the host. */
+describe('guest tools on the host', () => {
+  const scope = new ResourceScope('tools-test');
+  let tools: GuestTools;
+  let work: string;
+
+  beforeAll(async () => {
+    tools = await ensureTools();
+    work = mkdtempSync(join(tmpdir(), 'bw-tools-'));
+    scope.registerTempDir(work);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(await scope.dispose()).toEqual([]);
+  });
+
+  it('are static and answer --help', async () => {
+    for (const binary of Object.values(tools)) {
+      expect(await sharedLibraries(binary), binary).toEqual([]);
+      const help = await execa(binary, ['--help']);
+      expect(help.stdout).toMatch(/^usage: /);
+    }
+  });
+
+  it('a second ensureTools returns the same cached paths', async () => {
+    expect(await ensureTools()).toEqual(tools);
+  });
+
+  it('bw-heartbeat writes numbered monotonic lines and starts once its path appears', async () => {
+    const path = join(work, 'heartbeat');
+    const beat = execa(tools.heartbeat, [path, '--interval-ms', '5'], { reject: false });
+    scope.register({ name: 'bw-heartbeat', kind: 'process', dispose: async () => void (beat.kill('SIGKILL'), await beat), disposeSync: () => void beat.kill('SIGKILL') });
+    // The path does not exist yet (like a port the host has not opened): the tool keeps going.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(beat.exitCode).toBeNull();
+    writeFileSync(path, '');
+    const lines = await pollUntil(
+      async () => readFileSync(path, 'utf8').split('\n').filter(Boolean),
+      (l) => l.length >= 10,
+      { timeoutMs: 10_000, what: '10 heartbeat lines in the file' },
+    );
+    beat.kill('SIGTERM');
+    const parsed = lines.map((line) => /^hb (\d+) (\d+) (\d+)$/.exec(line));
+    expect(parsed.every(Boolean)).toBe(true);
+    // Sequence numbers count beats, including those missed before the path existed.
+    expect(Number(parsed[0]![1])).toBeGreaterThan(0);
+    for (let i = 1; i < parsed.length; i++) {
+      expect(Number(parsed[i]![1])).toBe(Number(parsed[i - 1]![1]) + 1);
+      expect(BigInt(parsed[i]![2]) > BigInt(parsed[i - 1]![2])).toBe(true);
+    }
+    const realtimeMs = Number(BigInt(parsed.at(-1)![3]) / 1_000_000n);
+    expect(Math.abs(realtimeMs - Date.now())).toBeLessThan(10_000);
+  });
+
+  it('bw-perf-probe prints one JSON line for cycles and instructions', async () => {
+    const probe = await execa(tools.perfProbe);
+    const result = JSON.parse(probe.stdout) as Record<string, { ok: boolean; count?: number; errno?: string }>;
+    expect(Object.keys(result).sort()).toEqual(['cycles', 'instructions']);
+    for (const counter of Object.values(result)) {
+      if (counter.ok) expect(counter.count).toBeGreaterThan(0);
+      else expect(counter.errno).toMatch(/^E[A-Z]+$|^errno \d+$/);
+    }
+  });
+
+  it('bw-dirty-mem allocates, says ready and stops after --seconds', async () => {
+    const started = performance.now();
+    const run = await execa(tools.dirtyMem, ['--mib', '16', '--seconds', '1']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^dirty-mem ready/m);
+    expect(performance.now() - started).toBeGreaterThan(900);
+  });
+});
