@@ -4,6 +4,9 @@ import { ConfigError, InfrastructureError } from '../../core/errors.js';
 import type { HostRef } from '../../model/cell.js';
 import { DEFAULT_KNOWN_HOSTS, readKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 
+/** Environment variable holding the passphrase of encrypted key files. */
+export const PASSPHRASE_ENV = 'BOTHWORLDS_SSH_KEY_PASSPHRASE';
+
 export interface SshConnectOptions {
   timeoutMs?: number;
 }
@@ -24,6 +27,9 @@ export async function openSshConnection(host: HostRef, options: SshConnectOption
   if (host.keyPath) {
     try {
       config.privateKey = await readFile(host.keyPath);
+      // An encrypted key's passphrase comes from the environment, never from the matrix file.
+      const passphrase = process.env[PASSPHRASE_ENV];
+      if (passphrase) config.passphrase = passphrase;
     } catch (error) {
       throw new ConfigError('SSH_KEY', `cannot read the SSH key file of ${hostLabel(host)} at ${host.keyPath}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
@@ -56,9 +62,16 @@ export async function openSshConnection(host: HostRef, options: SshConnectOption
       client.connect(config);
     } catch (error) {
       // Key parsing errors are thrown synchronously; their messages do not contain the key.
-      reject(new ConfigError('SSH_KEY', `the SSH key of ${hostLabel(host)} cannot be used: ${(error as Error).message}`));
+      const reason = /encrypted/i.test((error as Error).message) && !process.env[PASSPHRASE_ENV] ? `it is encrypted: set ${PASSPHRASE_ENV}` : redact((error as Error).message);
+      reject(new ConfigError('SSH_KEY', `the SSH key of ${hostLabel(host)} (${host.keyPath}) cannot be used: ${reason}`));
     }
   });
+}
+
+/** Belt and braces: no message may carry the passphrase, whatever a library puts in it. */
+function redact(text: string): string {
+  const passphrase = process.env[PASSPHRASE_ENV];
+  return passphrase ? text.split(passphrase).join('***') : text;
 }
 
 function classify(host: HostRef, error: Error & { level?: string; code?: string }, verdict: HostKeyVerdict | undefined): Error {
@@ -70,9 +83,9 @@ function classify(host: HostRef, error: Error & { level?: string; code?: string 
     });
   }
   if (error.level === 'client-authentication') {
-    return new InfrastructureError('SSH_AUTH', `${hostLabel(host)} refused our key${host.useAgent ? 's (agent)' : ''}: ${error.message}`);
+    return new InfrastructureError('SSH_AUTH', `${hostLabel(host)} refused our key${host.useAgent ? 's (agent)' : ''}: ${redact(error.message)}`);
   }
-  return new InfrastructureError('SSH_CONNECT', `cannot connect to ${hostLabel(host)}: ${error.code ?? error.level ?? ''} ${error.message}`.replace(/\s+/g, ' '), { cause: error });
+  return new InfrastructureError('SSH_CONNECT', `cannot connect to ${hostLabel(host)}: ${error.code ?? error.level ?? ''} ${redact(error.message)}`.replace(/\s+/g, ' '), { cause: error });
 }
 
 /** Alias kept for harness/machines/ssh/machine.ts, which was written against this name. */

@@ -8,6 +8,7 @@ import { ResourceScope } from '../../run/resources.js';
 import type { StartedMachine } from '../machine.js';
 import { startLocalMachine } from '../local/index.js';
 import { connectSshMachine } from './ssh-machine.js';
+import { PASSPHRASE_ENV } from './connect.js';
 import { startTestSshd, type TestSshd } from './testing/test-sshd.js';
 
 // CPU offline/online over SSH is tested in ../hosts/cpu-hotplug.test.ts (one file, run in order).
@@ -130,6 +131,32 @@ describe('ssh machine against a real OpenSSH server on 127.0.0.1', () => {
     for (const key of [stranger, sshd.host.keyPath!]) {
       const secret = readFileSync(key, 'utf8').split('\n').slice(1, -2).join('');
       for (const e of [error, auth]) expect(JSON.stringify({ m: (e as Error).message, d: (e as { details?: unknown }).details })).not.toContain(secret.slice(0, 40));
+    }
+  });
+
+  it('uses an encrypted key with the passphrase from the environment, and never prints the passphrase', async () => {
+    const keyPath = join(sshd.dir, 'encrypted');
+    const passphrase = `pass-${process.pid}-phrase`;
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', keyPath]);
+    sshd.authorize(readFileSync(`${keyPath}.pub`, 'utf8').trim());
+    const host = { ...sshd.host, keyPath };
+    const saved = process.env[PASSPHRASE_ENV];
+    try {
+      delete process.env[PASSPHRASE_ENV];
+      const missing = await connectSshMachine(host, { scope: root.child('no-pass') }).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ code: 'SSH_KEY', category: 'config' });
+      expect((missing as Error).message).toContain(PASSPHRASE_ENV);
+      process.env[PASSPHRASE_ENV] = 'wrong-passphrase-xyz';
+      const wrong = await connectSshMachine(host, { scope: root.child('wrong-pass') }).catch((e: unknown) => e);
+      expect(wrong).toMatchObject({ code: 'SSH_KEY' });
+      expect(JSON.stringify({ m: (wrong as Error).message, d: (wrong as { details?: unknown }).details })).not.toContain('wrong-passphrase-xyz');
+      process.env[PASSPHRASE_ENV] = passphrase;
+      const ok = await connectSshMachine(host, { scope: root.child('pass') });
+      expect((await ok.exec(['echo', 'in'])).stdout).toBe('in\n');
+      await ok.stop();
+    } finally {
+      if (saved === undefined) delete process.env[PASSPHRASE_ENV];
+      else process.env[PASSPHRASE_ENV] = saved;
     }
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface TestSshd {
   hostPublicKey: string;
   /** Generate another ed25519 key pair (e.g. a wrong host key); returns the public key line. */
   otherPublicKey(name: string): Promise<string>;
+  /** Let another public key log in. */
+  authorize(publicKeyLine: string): void;
   log(): string;
 }
 
@@ -100,6 +102,7 @@ export async function startTestSshd(scope: ResourceScope): Promise<TestSshd> {
     hostPublicKey,
     host: { name: 'test-sshd', address: '127.0.0.1', port, user: 'root', keyPath: join(dir, 'client_ed25519'), knownHosts: join(dir, 'known_hosts'), labels: ['test'], slots: 1 },
     otherPublicKey: (name) => keygen(join(dir, name)),
+    authorize: (line) => appendFileSync(join(dir, 'authorized_keys'), `${line}\n`),
     log: () => log,
   };
 }
