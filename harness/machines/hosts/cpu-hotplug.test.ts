@@ -226,3 +226,38 @@ describe('physical CPU offline/online, always restored', () => {
   });
 
 });
+
+describe('the project\'s physical event kinds on this host', () => {
+  const suite = new ResourceScope('physical-events-test');
+  afterAll(async () => {
+    await suite.dispose();
+    await restoreEverything();
+  });
+
+  it.skipIf(!canOffline)('cpu-offline and cpu-online run on the local machine, seen through its facts', async () => {
+    const { cpuOffline } = await import('../../inject/cpu-offline.js');
+    const { cpuOnline } = await import('../../inject/cpu-online.js');
+    const before = await settledHost();
+    const scope = suite.child('events');
+    const machine = await startLocalMachine({ scope });
+    const signal = new AbortController().signal;
+    const off = await cpuOffline.run({ machine, params: {}, signal });
+    expect(off.metrics.cpus_after!.value).toBe(before - 1);
+    expect(off.observedAt! - off.acknowledgedAt!).toBeLessThan(5_000);
+    const on = await cpuOnline.run({ machine, params: {}, signal });
+    expect(on.acknowledgedAt).toBeGreaterThan(0);
+    expect(nproc()).toBe(before);
+    await scope.dispose();
+    expect(existsSync(HOST_CPU_LOCK)).toBe(false);
+  });
+
+  it('memory-pressure runs on the SSH machine and the host sees MemAvailable drop', async () => {
+    const { memoryPressure } = await import('../../inject/memory-pressure.js');
+    const sshd = await startTestSshd(suite);
+    const machine = await connectSshMachine(sshd.host, { scope: suite.child('ssh-events') });
+    const outcome = await memoryPressure.run({ machine, params: { size: '128MiB', duration: '200ms' }, signal: new AbortController().signal });
+    const drop = outcome.metrics.memavailable_before_kib!.value - outcome.metrics.memavailable_during_kib!.value;
+    console.log(`memory-pressure 128 MiB over SSH: MemAvailable dropped by ${(drop / 1024).toFixed(0)} MiB`);
+    expect(drop).toBeGreaterThan(64 * 1024); // other tests allocate too: only a clear drop is asserted
+  });
+});
