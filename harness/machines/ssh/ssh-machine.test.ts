@@ -9,6 +9,7 @@ import type { StartedMachine } from '../machine.js';
 import { startLocalMachine } from '../local/index.js';
 import { connectSshMachine } from './ssh-machine.js';
 import { PASSPHRASE_ENV } from './connect.js';
+import { spawnLocal } from '../local/local-process.js';
 import { startTestSshd, type TestSshd } from './testing/test-sshd.js';
 
 // CPU offline/online over SSH is tested in ../hosts/cpu-hotplug.test.ts (one file, run in order).
@@ -157,6 +158,26 @@ describe('ssh machine against a real OpenSSH server on 127.0.0.1', () => {
     } finally {
       if (saved === undefined) delete process.env[PASSPHRASE_ENV];
       else process.env[PASSPHRASE_ENV] = saved;
+    }
+  });
+
+  it('authenticates through an ssh-agent (SSH_AUTH_SOCK) without a key file', async () => {
+    const socket = join(sshd.dir, 'agent.sock');
+    const scope = root.child('agent');
+    const agent = await spawnLocal(['ssh-agent', '-D', '-a', socket]);
+    scope.register({ name: 'ssh-agent', kind: 'process', dispose: () => agent.kill('TERM'), disposeSync: () => agent.killSync() });
+    await pollUntil(async () => existsSync(socket), Boolean, { timeoutMs: 5_000, what: 'the agent socket' });
+    execFileSync('ssh-add', ['-q', sshd.host.keyPath!], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+    const saved = process.env.SSH_AUTH_SOCK;
+    process.env.SSH_AUTH_SOCK = socket;
+    try {
+      const { keyPath: _unused, ...withoutKey } = sshd.host;
+      const viaAgent = await connectSshMachine({ ...withoutKey, useAgent: true }, { scope });
+      expect((await viaAgent.exec(['id', '-u'])).stdout).toBe('0\n');
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      await scope.dispose();
     }
   });
 
