@@ -5,6 +5,9 @@ import { writeReports } from './write-all.js';
 import { chooseAxes, renderHeatmap } from './html/heatmap.js';
 import { heartbeatGaps } from './html/heartbeat-gaps.js';
 import { cellFile } from './html/escape.js';
+import { renderFlags } from './html/flags.js';
+import { renderWorlds } from './html/worlds.js';
+import { pmuOf } from './summary.js';
 import { renderTimeline } from './html/timeline.js';
 import { fixtureCell, fixtureRecord } from './fixture.test-helper.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';
@@ -74,10 +77,22 @@ describe('HTML report', () => {
     expect(flags).toContain('>Nehalem<br>');
     expect(flags).toContain('>SandyBridge<br>');
     const rows = [...flags.matchAll(/<tr><td( class="notable")?>([^<]+)<\/td>((?:<td[^>]*>.<\/td>)+)<\/tr>/g)].map((m) => [m[2], Boolean(m[1]), [...m[3]!.matchAll(/>(.)</g)].map((x) => x[1]).join('')]);
-    expect(rows).toContainEqual(['vmx', true, '✓✗✗✓']);
-    expect(rows).toContainEqual(['hypervisor', true, '✗✓✓✗']);
-    expect(rows).toContainEqual(['avx', true, '✓✗✓✓']);
+    expect(flags.indexOf('local (physical)')).toBeLessThan(flags.indexOf('>Nehalem<br>'));
+    expect(rows).toContainEqual(['vmx', true, '✓✓✗✗']);
+    expect(rows).toContainEqual(['hypervisor', true, '✗✗✓✓']);
+    expect(rows).toContainEqual(['avx', true, '✓✓✗✓']);
     expect(rows.map((r) => r[0])).not.toContain('fpu');
+  });
+
+  it('folds the long tail of ordinary flags away and keeps notable ones in view', () => {
+    const cells = [fixtureCell({ id: 'a' }), fixtureCell({ id: 'b', axes: { cpu: 'Other' }, facts: { ...fixtureCell({ id: 'x' }).facts!, cpuFlags: ['fpu', 'sse4_2', 'popcnt', 'x2apic', 'ssse3', 'cx16'] } })];
+    const html = renderFlags(cells, ['fpu', 'sse4_2', 'popcnt', 'hypervisor', 'x2apic']);
+    expect(html).toContain('the 1 notable ones');
+    const [visible, folded] = html.split('<details>');
+    expect(visible).toContain('>hypervisor<');
+    expect(visible).not.toContain('>ssse3<');
+    expect(folded).toMatch(/^<summary>2 more flags differ<\/summary>.*>cx16<.*>ssse3</);
+    expect(renderFlags([cells[0]!], ['fpu', 'sse4_2', 'popcnt', 'hypervisor', 'x2apic'])).toBe('<p>Every CPU model in this run exposes the same flags as the host.</p>');
   });
 
   it('puts a physical cell next to the virtual worlds, one row per fact, differences marked', async () => {
@@ -89,6 +104,15 @@ describe('HTML report', () => {
     expect(worlds).toMatch(/<th>PMU cycles \/ instructions<\/th><td>yes \/ yes<\/td><td class="differs">no \/ no<\/td>/);
     expect(worlds).toMatch(/<th>flags missing vs physical<\/th><td>none<\/td><td class="differs">avx avx2 aes vmx arch_perfmon constant_tsc<\/td>/);
     expect(worlds).toMatch(/<th>app<\/th><td>900 ms<\/td><td>2.00 s<\/td>/);
+  });
+
+  it('reads PMU availability from the pmu suite when the facts do not carry it', () => {
+    const { pmu: _pmu, ...facts } = fixtureCell({ id: 'x' }).facts!;
+    const cell = fixtureCell({ id: 'vm', facts, suites: [{ suite: 'pmu', outcome: 'passed', checks: [], durationMs: 1, metrics: { cycles_available: { value: 1, unit: 'bool' }, instructions_available: { value: 0, unit: 'bool' } } }] });
+    expect(pmuOf(cell)).toEqual({ cycles: true, instructions: false });
+    expect(pmuOf(fixtureCell({ id: 'none', facts }))).toBeUndefined();
+    const local = fixtureRecord().cells.find((c) => c.backend === 'local')!;
+    expect(renderWorlds([local, cell])).toMatch(/<th>PMU cycles \/ instructions<\/th><td>yes \/ yes<\/td><td class="differs">yes \/ no<\/td>/);
   });
 
   it('has no physical-vs-virtual section without a physical cell', async () => {

@@ -41,3 +41,17 @@ export function migrationDowntime(cell: CellResult): string {
   const migrations = cell.events.filter((e) => e.kind === 'migrate' && e.outcome === 'ok');
   return migrations.map((m) => `${metricValue(m.metrics.downtime_qemu_ms) || '?'} / ${metricValue(m.metrics.downtime_heartbeat_ms) || '?'}`).join(', ');
 }
+
+/**
+ * Whether hardware cycles / instructions perf events work: from the facts when probed there,
+ * otherwise from the `pmu` suite's metrics (the runner leaves facts.pmu unset when a suite probes).
+ */
+export function pmuOf(cell: CellResult): { cycles: boolean; instructions: boolean } | undefined {
+  if (cell.facts?.pmu) return cell.facts.pmu;
+  for (const suite of cell.suites) {
+    const cycles = suite.metrics.cycles_available;
+    const instructions = suite.metrics.instructions_available;
+    if (cycles && instructions) return { cycles: cycles.value > 0, instructions: instructions.value > 0 };
+  }
+  return undefined;
+}

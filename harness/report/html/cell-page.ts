@@ -1,7 +1,7 @@
 import type { Metrics } from '../../model/metrics.js';
 import type { CellResult, ConsoleLine, SuiteResult } from '../../model/result.js';
 import type { RunRecord } from '../run-record.js';
-import { metricValue } from '../summary.js';
+import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 import { environmentLine, page } from './layout.js';
 import { renderTimeline } from './timeline.js';
@@ -69,13 +69,14 @@ function renderEvents(cell: CellResult): string {
 
 function renderFacts(cell: CellResult): string {
   const f = cell.facts!;
+  const pmu = pmuOf(cell);
   return kv([
     ['CPU', f.cpuModelName],
     ['CPUs online / present', `${f.onlineCpus} / ${f.presentCpus}`],
     ['MemTotal / MemAvailable', `${Math.round(f.memTotalKiB / 1024)} MiB / ${Math.round(f.memAvailableKiB / 1024)} MiB`],
     ['clocksource', `${f.clocksource} (available: ${f.availableClocksources.join(', ')})`],
     ['kernel', f.kernelRelease],
-    ['PMU cycles / instructions', f.pmu ? `${f.pmu.cycles ? 'yes' : 'no'} / ${f.pmu.instructions ? 'yes' : 'no'}${f.pmu.detail ? ` (${f.pmu.detail})` : ''}` : 'not probed'],
+    ['PMU cycles / instructions', pmu ? `${pmu.cycles ? 'yes' : 'no'} / ${pmu.instructions ? 'yes' : 'no'}${f.pmu?.detail ? ` (${f.pmu.detail})` : ''}` : 'not probed'],
     ['flags', f.cpuFlags.join(' ')],
   ]);
 }

@@ -24,15 +24,24 @@ export function renderFlags(cells: CellResult[], hostFlags: string[]): string {
     if (!columns.has(label)) columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${cell.backend} · ${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
   }
   if (columns.size === 0) return '<p class="muted">No cell reached a point where its CPU flags could be read.</p>';
-  const all = [{ label: 'this host', detail: `harness host · ${hostFlags.length} flags`, flags: new Set(hostFlags) }, ...columns.values()];
+  // Physical hosts next to the reference host, then the virtual CPU models.
+  const ordered = [...columns.values()].sort((a, b) => Number(b.label.endsWith('(physical)')) - Number(a.label.endsWith('(physical)')));
+  const all = [{ label: 'this host', detail: `harness host · ${hostFlags.length} flags`, flags: new Set(hostFlags) }, ...ordered];
   const differing = [...new Set(all.flatMap((c) => [...c.flags]))].filter((flag) => !all.every((c) => c.flags.has(flag)));
   if (differing.length === 0) return '<p>Every CPU model in this run exposes the same flags as the host.</p>';
-  differing.sort((a, b) => Number(NOTABLE.test(b)) - Number(NOTABLE.test(a)) || a.localeCompare(b));
+  differing.sort((a, b) => a.localeCompare(b));
   const head = `<tr><th>flag</th>${all.map((c, i) => `<th title="${esc(c.detail)}"${i === 0 ? ' class="ref"' : ''}>${esc(c.label)}<br><span class="muted">${esc(c.detail.split(' · ').at(-1))}</span></th>`).join('')}</tr>`;
-  const rows = differing.map((flag) => {
+  const row = (flag: string) => {
     const mark = (c: Column) => (c.flags.has(flag) ? '<td class="flag-on">✓</td>' : '<td class="flag-off">✗</td>');
     return `<tr><td${NOTABLE.test(flag) ? ' class="notable"' : ''}>${esc(flag)}</td>${all.map(mark).join('')}</tr>`;
-  });
-  const notable = differing.filter((f) => NOTABLE.test(f)).length;
-  return `<p class="muted">${differing.length} flags differ between this host and the CPU models of the run; ${notable} notable ones (highlighted) first. Hover a column for the full model name.</p><div class="scroll"><table>${head}${rows.join('')}</table></div>`;
+  };
+  const notable = differing.filter((f) => NOTABLE.test(f));
+  const others = differing.filter((f) => !NOTABLE.test(f));
+  // Real models differ in dozens of flags: the notable ones stay in view, the rest fold away.
+  const rest = others.length
+    ? notable.length
+      ? `<details><summary>${others.length} more flags differ</summary><div class="scroll"><table>${head}${others.map(row).join('')}</table></div></details>`
+      : `<div class="scroll"><table>${head}${others.map(row).join('')}</table></div>`
+    : '';
+  return `<p class="muted">${differing.length} flags differ between this host and the CPU models of the run${notable.length ? `; the ${notable.length} notable ones (virtualisation, PMU, hypervisor bit, vector extensions, TSC) first` : ''}. Hover a column for the full model name.</p>${notable.length ? `<div class="scroll"><table>${head}${notable.map(row).join('')}</table></div>` : ''}${rest}`;
 }

@@ -1,6 +1,6 @@
 import { median } from 'simple-statistics';
 import type { CellResult } from '../../model/result.js';
-import { metricValue } from '../summary.js';
+import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 
 const PHYSICAL = new Set(['local', 'ssh']);
@@ -48,7 +48,7 @@ export function renderWorlds(cells: CellResult[]): string | undefined {
     ['flags added vs physical', (w) => facts(w).cpuFlags.filter((f) => !refFlags.has(f)).join(' ') || 'none', true],
     ['clocksource', (w) => facts(w).clocksource, true],
     ['available clocksources', (w) => facts(w).availableClocksources.join(', '), true],
-    ['PMU cycles / instructions', (w) => { const pmu = facts(w).pmu; return pmu ? `${pmu.cycles ? 'yes' : 'no'} / ${pmu.instructions ? 'yes' : 'no'}` : 'not probed'; }, true],
+    ['PMU cycles / instructions', (w) => { const pmu = w.cells.map(pmuOf).find(Boolean); return pmu ? `${pmu.cycles ? 'yes' : 'no'} / ${pmu.instructions ? 'yes' : 'no'}` : 'not probed'; }, true],
     ['online / present CPUs', (w) => `${facts(w).onlineCpus} / ${facts(w).presentCpus}`, true],
     ['MemTotal', (w) => `${Math.round(facts(w).memTotalKiB / 1024)} MiB`, true],
     ['kernel', (w) => facts(w).kernelRelease, true],
