@@ -140,6 +140,24 @@ describe('HTML report', () => {
   });
 });
 
+describe('edge cases', () => {
+  it('writes every report for a run with no results yet and for a single cell without axes', async () => {
+    const empty = { ...fixtureRecord(), cells: [], finishedAt: undefined, interrupted: true };
+    delete empty.finishedAt;
+    const dir = tempDir();
+    const paths = await writeReports(empty, dir);
+    const index = readFileSync(paths.html, 'utf8');
+    expect(index).toContain('No cell has a result yet.');
+    expect(index).toContain('7 not run');
+    expect(readFileSync(paths.junit, 'utf8')).toContain('tests="0"');
+
+    const single = { ...fixtureRecord(), cells: [fixtureCell({ id: 'only', axes: {} })], cellIds: ['only'] };
+    const html = renderHeatmap(single.cells);
+    expect(html.match(/<td class="cell o-passed"/g)).toHaveLength(1);
+    await writeReports(single, tempDir());
+  });
+});
+
 describe('timeline parts', () => {
   it('finds heartbeat gaps far beyond the usual interval and nothing in a steady beat', () => {
     const beat = (t: number) => ({ t, source: 'heartbeat' as const, text: 'hb' });

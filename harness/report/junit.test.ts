@@ -51,6 +51,10 @@ describe('JUnit', () => {
     const migration = suite.testcase.find((c) => c.name.endsWith('migration'))!;
     expect(migration['system-out']).toContain('event migrate: ok (requested 2600 ms, acknowledged 3500 ms, observed 3600 ms) downtime_qemu_ms=12 ms');
     expect(migration['system-out']).toContain('[passed] requests survive');
+    expect(migration['system-out']).toContain('metric lost_requests = 0 count');
+    expect(props['metric.migration.lost_requests']).toBe('0 count');
+    // junit-4.xsd (Jenkins xUnit) has no <properties> on <testcase>
+    expect(xml).not.toMatch(/<testcase[^>]*>\s*<properties>/);
   });
 
   it('stays well-formed with terminal escapes, markup and CDATA terminators in guest text', () => {

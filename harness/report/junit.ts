@@ -26,6 +26,9 @@ export function buildJUnit(record: RunRecord): string {
     for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
     for (const [name, m] of Object.entries(cell.metrics)) suite.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
     if (cell.attempts.length > 1) suite.property('attempts', cell.attempts.map((a) => a.outcome).join(' → '));
+    // Properties on <testcase> are not in the junit-4 schema that Jenkins' xUnit plugin validates
+    // against, so a suite's metrics are properties of the cell's <testsuite>, named by suite.
+    for (const result of cell.suites) for (const [name, m] of Object.entries(result.metrics)) suite.property(`metric.${result.suite}.${name}`, `${round(m.value)} ${m.unit}`);
     const results: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
     for (const result of results) {
       const testCase = suite
@@ -38,7 +41,6 @@ export function buildJUnit(record: RunRecord): string {
       if (outcome === 'failed') testCase.failure(failureMessage(result, reason), 'failed');
       else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
       else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
-      if (result) for (const [name, m] of Object.entries(result.metrics)) testCase.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
       testCase.standardOutput(systemOut(cell, result));
     }
   }
@@ -85,6 +87,7 @@ function systemOut(cell: CellResult, result: SuiteResult | undefined): string {
   const lines: string[] = [];
   if (cell.reason) lines.push(`${cell.outcome}: ${cell.reason}`);
   for (const check of result?.checks ?? []) lines.push(`[${check.outcome}] ${check.name}: ${check.message}`);
+  for (const [name, m] of Object.entries(result?.metrics ?? {})) lines.push(`metric ${name} = ${round(m.value)} ${m.unit}`);
   for (const event of cell.events) {
     const metrics = Object.entries(event.metrics).map(([k, m]) => `${k}=${round(m.value)} ${m.unit}`).join(', ');
     const times = [`requested ${round(event.requestedAtMs)} ms`, event.acknowledgedAtMs !== undefined ? `acknowledged ${round(event.acknowledgedAtMs)} ms` : '', event.observedAtMs !== undefined ? `observed ${round(event.observedAtMs)} ms` : ''].filter(Boolean).join(', ');
