@@ -151,6 +151,10 @@ describe('edge cases', () => {
     expect(index).toContain('7 not run');
     expect(readFileSync(paths.junit, 'utf8')).toContain('tests="0"');
 
+    const many = Array.from({ length: 300 }, (_, i) => fixtureCell({ id: `c${i}`, axes: { a: i % 20, b: Math.floor(i / 20) } }));
+    expect(renderHeatmap(many)).toContain('<table class="heat compact">');
+    expect(renderHeatmap(fixtureRecord().cells)).toContain('<table class="heat">');
+
     const single = { ...fixtureRecord(), cells: [fixtureCell({ id: 'only', axes: {} })], cellIds: ['only'] };
     const html = renderHeatmap(single.cells);
     expect(html.match(/<td class="cell o-passed"/g)).toHaveLength(1);

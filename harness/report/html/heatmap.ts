@@ -5,6 +5,7 @@ import { cellFile, esc } from './escape.js';
 
 const SYMBOL: Record<string, string> = { passed: '✓', failed: '✗', error: '!', skipped: '–', interrupted: '‖' };
 const MISSING = '—';
+const COMPACT_ABOVE = 200;
 
 /** Pick the two axes with the most distinct values for columns and rows; the others group rows. */
 export function chooseAxes(cells: CellResult[]): { column?: string; row?: string; groups: string[] } {
@@ -72,5 +73,7 @@ export function renderHeatmap(cells: CellResult[]): string {
       body.push(`<tr>${groupCell}<th>${esc(r)}</th>${tds.join('')}</tr>`);
     });
   }
-  return `<div class="scroll"><table class="heat">${head}<tbody>\n${body.join('\n')}</tbody></table></div>`;
+  // Past a few hundred cells, captions make the map taller than anyone scrolls: squares only.
+  const compact = cells.length > COMPACT_ABOVE || columns.length > 14;
+  return `<div class="scroll"><table class="heat${compact ? ' compact' : ''}">${head}<tbody>\n${body.join('\n')}</tbody></table></div>`;
 }

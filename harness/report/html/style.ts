@@ -18,6 +18,7 @@ table.heat td.cell { width: 96px; min-width: 96px; height: 46px; text-align: cen
 table.heat td.cell a { color: #fff; text-decoration: none; display: block; padding: 4px 2px; }
 table.heat td.cell b { display: block; font-size: 16px; line-height: 18px; }
 table.heat td.cell small { display: block; font-size: 11px; line-height: 14px; opacity: .95; }
+table.heat.compact td.cell { width: 30px; min-width: 30px; height: 24px; } table.heat.compact td.cell a { padding: 2px 0; } table.heat.compact td.cell b { font-size: 13px; } table.heat.compact td.cell small { display: none; } table.heat.compact th { font-size: 12px; padding: 2px 6px; }
 table.heat td.cell:hover { outline: 3px solid var(--ink); outline-offset: -3px; }
 table.heat td.empty { background: repeating-linear-gradient(45deg, #f6f8fa, #f6f8fa 4px, #fff 4px, #fff 8px); }
 .o-passed { background: var(--passed); } .o-failed { background: var(--failed); } .o-error { background: var(--error); } .o-skipped { background: var(--skipped); } .o-interrupted { background: var(--interrupted); } .o-notrun { background: var(--notrun); }
