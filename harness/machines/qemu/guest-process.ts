@@ -13,8 +13,11 @@ const WRAPPER = 'if [ -e /dev/bothworlds-app ]; then exec "$@" >/dev/bothworlds-
 
 export const GUEST_PATH = '/opt/bothworlds/bin:/opt/bothworlds/app:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** What running a guest process needs from an agent (the socket agent, or libvirt's through virsh). */
+export type ProcessAgent = Pick<GuestAgent, 'execStart' | 'execStatus' | 'exec'>;
+
 export async function spawnInGuest(
-  agent: () => GuestAgent,
+  agent: () => ProcessAgent,
   lines: LineBuffer,
   command: string[],
   options: ExecOptions = {},
@@ -30,7 +33,7 @@ class GuestProcess implements BackgroundProcess {
   private readonly started = performance.now();
 
   constructor(
-    private readonly agent: () => GuestAgent,
+    private readonly agent: () => ProcessAgent,
     private readonly lines: LineBuffer,
     private readonly command: string[],
     readonly pid: number,

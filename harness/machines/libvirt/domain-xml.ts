@@ -1,0 +1,77 @@
+import { XMLBuilder } from 'fast-xml-parser';
+import type { MachineSpec } from '../../model/machine-spec.js';
+
+export interface DomainChannels {
+  /** unix sockets QEMU listens on (mode='bind') for the app output and the heartbeat */
+  app: string;
+  heartbeat: string;
+  /** where the serial console is written */
+  consoleLog: string;
+}
+
+export interface DomainBoot {
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+}
+
+/** libvirt's <cpu> for a bothworlds model name. */
+export function cpuElement(cpuModel: string): Record<string, unknown> {
+  if (cpuModel === 'host-passthrough') return { '@_mode': 'host-passthrough', '@_check': 'none' };
+  if (cpuModel === 'host-model') return { '@_mode': 'host-model', '@_check': 'none' };
+  if (cpuModel === 'max') return { '@_mode': 'maximum', '@_check': 'none' };
+  // fallback='allow': libvirt drops what TCG cannot do (SandyBridge loses x2apic, tsc-deadline).
+  return { '@_mode': 'custom', '@_match': 'exact', '@_check': 'none', model: { '@_fallback': 'allow', '#text': cpuModel } };
+}
+
+/** Domain XML from the same typed spec the QEMU backend uses. */
+export function buildDomainXml(spec: MachineSpec, options: { name: string; accel: 'kvm' | 'tcg'; boot: DomainBoot; channels: DomainChannels; emulator?: string }): string {
+  const hotplugMemory = spec.maxMemoryMiB !== undefined && spec.maxMemoryMiB > spec.memoryMiB;
+  const channel = (path: string, name: string) => ({ '@_type': 'unix', source: { '@_mode': 'bind', '@_path': path }, target: { '@_type': 'virtio', '@_name': name } });
+  const domain = {
+    domain: {
+      '@_type': options.accel === 'kvm' ? 'kvm' : 'qemu',
+      name: options.name,
+      ...(hotplugMemory ? { maxMemory: { '@_slots': spec.memorySlots ?? 4, '@_unit': 'MiB', '#text': spec.maxMemoryMiB } } : {}),
+      memory: { '@_unit': 'MiB', '#text': spec.memoryMiB },
+      currentMemory: { '@_unit': 'MiB', '#text': spec.memoryMiB },
+      vcpu: { '@_placement': 'static', '@_current': spec.vcpus, '#text': spec.maxVcpus },
+      os: {
+        type: { '@_arch': 'x86_64', '@_machine': spec.machineType, '#text': 'hvm' },
+        kernel: options.boot.kernel,
+        initrd: options.boot.initrd,
+        cmdline: options.boot.cmdline,
+      },
+      features: { acpi: '', apic: '' },
+      cpu: {
+        ...cpuElement(spec.cpuModel),
+        // libvirt needs a NUMA cell to hot-plug DIMMs.
+        ...(hotplugMemory ? { numa: { cell: { '@_id': 0, '@_cpus': `0-${spec.maxVcpus - 1}`, '@_memory': spec.memoryMiB, '@_unit': 'MiB' } } } : {}),
+      },
+      clock: { '@_offset': 'utc' },
+      on_poweroff: 'destroy',
+      on_reboot: 'destroy',
+      on_crash: 'destroy',
+      devices: {
+        ...(options.emulator ? { emulator: options.emulator } : {}),
+        controller: { '@_type': 'usb', '@_model': 'none' },
+        serial: { '@_type': 'file', source: { '@_path': options.channels.consoleLog }, target: { '@_port': 0 } },
+        channel: [
+          // No source path: libvirt owns the agent socket and talks to it (qemu-agent-command).
+          { '@_type': 'unix', target: { '@_type': 'virtio', '@_name': 'org.qemu.guest_agent.0' } },
+          channel(options.channels.app, 'bothworlds.app'),
+          channel(options.channels.heartbeat, 'bothworlds.heartbeat'),
+        ],
+        ...(spec.balloon ? { memballoon: { '@_model': 'virtio', '@_autodeflate': 'on' } } : { memballoon: { '@_model': 'none' } }),
+      },
+    },
+  };
+  return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true }).build(domain) as string;
+}
+
+/** A pc-dimm for `virsh attach-device --live`. */
+export function dimmXml(sizeMiB: number): string {
+  return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true }).build({
+    memory: { '@_model': 'dimm', target: { size: { '@_unit': 'MiB', '#text': sizeMiB }, node: 0 } },
+  }) as string;
+}

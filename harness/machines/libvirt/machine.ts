@@ -1,0 +1,268 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfrastructureError, UnsupportedError, attachCleanupError } from '../../core/errors.js';
+import { pollUntil } from '../../core/deadline.js';
+import type { MachineFacts } from '../../model/facts.js';
+import type { MachineSpec } from '../../model/machine-spec.js';
+import { metric, type Metrics } from '../../model/metrics.js';
+import type { ResourceScope } from '../../run/resources.js';
+import { collectFacts } from '../facts.js';
+import { LineBuffer } from '../line-source.js';
+import type { Ack, BackgroundProcess, ExecOptions, ExecResult, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
+import { attachPortReader } from '../qemu/port-reader.js';
+import { spawnInGuest } from '../qemu/guest-process.js';
+import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
+import { VirshAgent } from './agent.js';
+import { tailConsole } from './console-tail.js';
+import { buildDomainXml, dimmXml, type DomainBoot } from './domain-xml.js';
+import { parseDomstats, parseJobInfo } from './stats.js';
+import { libvirtUnavailableReason, virsh } from './virsh.js';
+
+export interface LibvirtMachineOptions {
+  scope: ResourceScope;
+  accel: 'kvm' | 'tcg';
+  uri: string;
+  name: string;
+  /** A second libvirtd to migrate to (stands for another host). */
+  migrationTargetUri?: string;
+  timeoutMs?: number;
+}
+
+/** A libvirt-managed guest: the same default image and suites, driven through libvirt's own verbs. */
+export class LibvirtMachine implements StartedMachine {
+  readonly backend = 'libvirt' as const;
+  readonly payloadDir = '/opt/bothworlds/app';
+  readonly output = new LineBuffer();
+  readonly controls: MachineControls;
+  readonly agent: VirshAgent;
+  uri: string;
+  private portScope: ResourceScope;
+  private migrations = 0;
+
+  constructor(
+    readonly name: string,
+    readonly domain: string,
+    readonly spec: MachineSpec,
+    readonly accel: 'kvm' | 'tcg',
+    uri: string,
+    private readonly scope: ResourceScope,
+    private runDir: string,
+    readonly startMetrics: Metrics,
+    migrationTargetUri: string | undefined,
+  ) {
+    this.uri = uri;
+    this.agent = new VirshAgent(uri, domain);
+    this.portScope = scope.child('ports-0');
+    const unsupportedReason: MachineControls['unsupportedReason'] = { memoryPressure: 'use a balloon event (virsh setmem) on VMs' };
+    if (spec.maxVcpus <= spec.vcpus) unsupportedReason.cpus = `vCPU hot-plug needs maxvcpus > vcpus (this cell has ${spec.vcpus} of ${spec.maxVcpus})`;
+    if (!(spec.maxMemoryMiB && spec.maxMemoryMiB > spec.memoryMiB)) unsupportedReason.memory = 'memory hot-plug needs maxmem (and slots) above memory in the matrix';
+    if (!spec.balloon) unsupportedReason.balloon = 'the cell has balloon: false';
+    if (!migrationTargetUri) unsupportedReason.migrate = 'no second libvirtd to migrate to (scripts/services/libvirtd.sh starts one; or set BOTHWORLDS_LIBVIRT_MIGRATION_URI)';
+    this.controls = {
+      ...(unsupportedReason.cpus ? {} : { cpus: { plug: () => this.plugVcpu(), unplug: () => this.offlineVcpu() } }),
+      ...(unsupportedReason.balloon ? {} : { balloon: { setTargetMiB: (t, ms) => this.setMemory(t, ms), actualMiB: () => this.balloonMiB() } }),
+      ...(unsupportedReason.memory ? {} : { memory: { plug: (mib) => this.attachDimm(mib), unplug: () => this.detachDimm() } }),
+      pause: {
+        pause: async () => (await virsh(this.uri, ['suspend', domain]), { acknowledgedAt: performance.now(), metrics: {} }),
+        resume: async () => (await virsh(this.uri, ['resume', domain]), { acknowledgedAt: performance.now(), metrics: {} }),
+      },
+      clock: { correct: () => this.correctClock() },
+      ...(migrationTargetUri ? { migrate: { migrate: (options) => this.migrateTo(migrationTargetUri, options) } } : {}),
+      unsupportedReason,
+    };
+  }
+
+  get origin(): number {
+    return this.output.origin;
+  }
+
+  exec(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.agent.exec(command, options);
+  }
+
+  spawn(command: string[], options: ExecOptions = {}): Promise<BackgroundProcess> {
+    return spawnInGuest(() => this.agent, this.output, command, options);
+  }
+
+  writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
+    return this.agent.writeFile(path, data, mode);
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return this.agent.readFile(path);
+  }
+
+  facts(): Promise<MachineFacts> {
+    return collectFacts((command) => this.exec(command, { timeoutMs: 20_000 }));
+  }
+
+  async stop(): Promise<void> {
+    const errors = await this.scope.dispose();
+    if (errors.length > 0) throw new AggregateError(errors, `stopping ${this.name} failed`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async attachPorts(): Promise<void> {
+    await Promise.all([
+      attachPortReader(join(this.runDir, 'app.sock'), 'app', this.output, this.portScope),
+      attachPortReader(join(this.runDir, 'heartbeat.sock'), 'heartbeat', this.output, this.portScope),
+    ]);
+  }
+
+  private async stats(group: string): Promise<Record<string, string>> {
+    return parseDomstats(await virsh(this.uri, ['domstats', group, this.domain]));
+  }
+
+  /** `setvcpus N --live` (ACPI hot-plug), then `setvcpus N --guest` (onlined by the agent). */
+  private async plugVcpu(): Promise<Ack> {
+    const current = Number((await this.stats('--vcpu'))['vcpu.current']);
+    await virsh(this.uri, ['setvcpus', this.domain, String(current + 1), '--live']);
+    const acknowledgedAt = performance.now();
+    await pollUntil(() => this.agent.getVcpus(), (v) => v.length >= current + 1, { timeoutMs: 20_000, intervalMs: 50, what: 'the guest to see the new vCPU' });
+    await virsh(this.uri, ['setvcpus', this.domain, String(current + 1), '--guest']);
+    return { acknowledgedAt, metrics: {}, detail: { vcpus: current + 1, via: 'virsh setvcpus --live, then --guest' } };
+  }
+
+  /** Offline through the agent only: a live vCPU unplug times out and crashes QEMU 7.2 (PLATFORM-NOTES). */
+  private async offlineVcpu(): Promise<Ack> {
+    const online = (await this.agent.getVcpus()).filter((v) => v.online).length;
+    if (online <= 1) throw new InfrastructureError('NO_CPU_TO_OFFLINE', 'only one vCPU is online');
+    await virsh(this.uri, ['setvcpus', this.domain, String(online - 1), '--guest']);
+    return { acknowledgedAt: performance.now(), metrics: {}, detail: { online: online - 1, via: 'virsh setvcpus --guest' } };
+  }
+
+  private async balloonMiB(): Promise<number> {
+    return Number((await this.stats('--balloon'))['balloon.current']) / 1024;
+  }
+
+  private async setMemory(targetMiB: number, timeoutMs: number): Promise<Ack> {
+    const started = performance.now();
+    const before = await this.balloonMiB();
+    await virsh(this.uri, ['setmem', this.domain, `${Math.round(targetMiB * 1024)}KiB`, '--live']);
+    const after = await pollUntil(() => this.balloonMiB(), (mib) => Math.abs(mib - targetMiB) <= 1, { timeoutMs, intervalMs: 50, what: `the balloon to reach ${targetMiB} MiB` });
+    return { acknowledgedAt: performance.now(), metrics: { balloon_before_mib: metric(before, 'MiB'), balloon_after_mib: metric(after, 'MiB'), balloon_ms: metric(performance.now() - started, 'ms') } };
+  }
+
+  private dimms: string[] = [];
+
+  private async attachDimm(sizeMiB: number): Promise<Ack & { id: string }> {
+    const file = join(this.runDir, `dimm-${this.dimms.length}.xml`);
+    writeFileSync(file, dimmXml(sizeMiB));
+    await virsh(this.uri, ['attach-device', this.domain, file, '--live']);
+    this.dimms.push(file);
+    return { id: file, acknowledgedAt: performance.now(), metrics: {}, detail: { sizeMiB, via: 'virsh attach-device --live' } };
+  }
+
+  private async detachDimm(): Promise<Ack> {
+    const file = this.dimms.pop();
+    if (!file) throw new InfrastructureError('NO_DIMM', 'no attached DIMM to detach');
+    await virsh(this.uri, ['detach-device', this.domain, file, '--live']);
+    return { acknowledgedAt: performance.now(), metrics: {}, detail: { via: 'virsh detach-device --live' } };
+  }
+
+  private async correctClock(): Promise<Ack> {
+    const drift = async () => Number((await this.agent.command<number>('guest-get-time')) / 1e6 - Date.now());
+    const before = await drift();
+    await virsh(this.uri, ['domtime', this.domain, '--now']);
+    const acknowledgedAt = performance.now();
+    return { acknowledgedAt, metrics: { drift_before_ms: metric(before, 'ms'), drift_after_ms: metric(await drift(), 'ms') } };
+  }
+
+  /**
+   * `virsh migrate --live --p2p` to another libvirtd. The destination gets its own channel socket
+   * paths (--xml), the port readers move over, the heartbeat gap is measured as on QEMU, and
+   * `domjobinfo --completed` gives libvirt's own totals.
+   */
+  private async migrateTo(targetUri: string, options: MigrationOptions): Promise<MigrationReport> {
+    const started = performance.now();
+    const destinationDir = mkdtempSync(join(tmpdir(), `bw-libvirt-${this.name}-m${++this.migrations}-`));
+    this.scope.registerTempDir(destinationDir);
+    const xml = (await virsh(this.uri, ['dumpxml', '--migratable', this.domain])).split(this.runDir).join(destinationDir);
+    const xmlFile = join(destinationDir, 'destination.xml');
+    writeFileSync(xmlFile, xml);
+    if (options.downtimeLimitMs !== undefined) await virsh(this.uri, ['migrate-setmaxdowntime', this.domain, String(options.downtimeLimitMs)]);
+    if (options.maxBandwidthBytesPerSec !== undefined) await virsh(this.uri, ['migrate-setspeed', this.domain, String(Math.max(1, Math.round(options.maxBandwidthBytesPerSec / 2 ** 20)))]);
+    const destinationUri = targetUri;
+    this.scope.register({ name: `domain ${this.domain} on ${destinationUri}`, kind: 'domain', dispose: () => destroyAndUndefine(destinationUri, this.domain) });
+    const watch = new HeartbeatWatch(this.output);
+    // Read the destination's ports as soon as its QEMU creates them, so the heartbeat gap is the
+    // guest's downtime, not the time it took us to reconnect afterwards.
+    const destinationPorts = this.scope.child(`ports-${this.migrations}`);
+    const attaching = Promise.all([
+      attachPortReader(join(destinationDir, 'app.sock'), 'app', this.output, destinationPorts, 120_000),
+      attachPortReader(join(destinationDir, 'heartbeat.sock'), 'heartbeat', this.output, destinationPorts, 120_000),
+    ]);
+    attaching.catch(() => undefined);
+    const args = ['migrate', '--live', '--p2p', '--xml', xmlFile, ...(options.autoConverge ? ['--auto-converge'] : []), ...(options.postcopy ? ['--postcopy', '--postcopy-after-precopy'] : []), ...(options.timeoutMs ? ['--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--timeout-suspend'] : []), this.domain, destinationUri];
+    try {
+      await virsh(this.uri, args, { timeoutMs: (options.timeoutMs ?? 120_000) + 30_000 });
+    } catch (error) {
+      watch.stop();
+      await destinationPorts.dispose();
+      throw error;
+    }
+    const completedAt = performance.now();
+    const job = parseJobInfo(await virsh(this.uri, ['domjobinfo', '--completed', this.domain]).catch(() => ''));
+    await this.portScope.dispose();
+    this.runDir = destinationDir;
+    this.uri = destinationUri;
+    this.agent.uri = destinationUri;
+    this.portScope = destinationPorts;
+    await attaching;
+    await this.agent.waitUntilAnswering(30_000);
+    await watch.nextBeat(2_000);
+    const gap = watch.stop();
+    const metrics: Metrics = {
+      wall_ms: metric(completedAt - started, 'ms'),
+      downtime_heartbeat_ms: metric(gap.largestGapMs, 'ms'),
+      ...(job.totalMs !== undefined ? { total_ms: metric(job.totalMs, 'ms') } : {}),
+      ...(job.downtimeMs !== undefined ? { downtime_qemu_ms: metric(job.downtimeMs, 'ms') } : {}),
+      ...(job.setupMs !== undefined ? { setup_ms: metric(job.setupMs, 'ms') } : {}),
+      ...(job.dataProcessedBytes !== undefined ? { transferred_bytes: metric(job.dataProcessedBytes, 'bytes') } : {}),
+      ...(job.iteration !== undefined ? { passes: metric(job.iteration, 'count') } : {}),
+    };
+    return { status: 'completed', acknowledgedAt: completedAt, metrics, series: [], detail: { from: 'libvirt', to: destinationUri, domjobinfo: job.raw } };
+  }
+}
+
+async function destroyAndUndefine(uri: string, domain: string): Promise<void> {
+  await virsh(uri, ['destroy', domain]).catch(() => undefined);
+  await virsh(uri, ['undefine', domain, '--nvram']).catch(() => virsh(uri, ['undefine', domain]).catch(() => undefined));
+}
+
+/** Define and start a domain from the typed spec; teardown (destroy + undefine) is registered before start. */
+export async function startLibvirtMachine(spec: MachineSpec, boot: DomainBoot, options: LibvirtMachineOptions): Promise<LibvirtMachine> {
+  const reason = await libvirtUnavailableReason(options.uri);
+  if (reason) throw new UnsupportedError('LIBVIRT_UNAVAILABLE', reason);
+  const scope = options.scope.child(`libvirt-${options.name}`);
+  const started = performance.now();
+  const domain = `bw-${options.name}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60);
+  try {
+    const runDir = mkdtempSync(join(tmpdir(), `bw-libvirt-${options.name.slice(0, 20)}-`));
+    scope.registerTempDir(runDir);
+    const xml = buildDomainXml(spec, {
+      name: domain,
+      accel: options.accel,
+      boot,
+      channels: { app: join(runDir, 'app.sock'), heartbeat: join(runDir, 'heartbeat.sock'), consoleLog: join(runDir, 'console.log') },
+    });
+    writeFileSync(join(runDir, 'domain.xml'), xml);
+    scope.register({ name: `domain ${domain} on ${options.uri}`, kind: 'domain', dispose: () => destroyAndUndefine(options.uri, domain) });
+    await virsh(options.uri, ['define', join(runDir, 'domain.xml')]);
+    await virsh(options.uri, ['start', domain]);
+    const defined = performance.now();
+    const machine = new LibvirtMachine(options.name, domain, spec, options.accel, options.uri, scope, runDir, { boot_ms: metric(0, 'ms') }, options.migrationTargetUri);
+    await tailConsole(join(runDir, 'console.log'), machine.output, scope);
+    await machine.attachPorts();
+    await machine.agent.waitUntilAnswering(options.timeoutMs ?? 90_000);
+    Object.assign(machine.startMetrics, { define_start_ms: metric(defined - started, 'ms'), boot_ms: metric(performance.now() - started, 'ms') });
+    return machine;
+  } catch (error) {
+    for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
+    throw error;
+  }
+}
