@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { writeReports } from './write-all.js';
 import { buildMarkdown } from './markdown.js';
 import { buildJson } from './json.js';
-import { fixtureRecord } from './fixture.test-helper.js';
+import { fixtureCell, fixtureRecord } from './fixture.test-helper.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';
 
 const tempDir = useTempDirs();
@@ -59,6 +59,16 @@ describe('summary.md', () => {
   it('lists key timings: boot, app and migration downtime as QEMU and the heartbeat saw it', () => {
     expect(markdown).toContain('| `qemu-nehalem-vcpus1-aaaaaa` | passed | 1.70 s | 2.00 s | 12 ms / 400 ms |');
     expect(markdown).toContain('| `local-"quoted"-eeeeee` | passed | 5.0 ms | 900 ms |  |');
+  });
+
+  it('stays bounded for a large broken run', () => {
+    const record = fixtureRecord();
+    record.cells = Array.from({ length: 1000 }, (_, i) => fixtureCell({ id: `cell-${i}`, outcome: 'error', reason: 'QEMU exited' }));
+    record.cellIds = record.cells.map((c) => c.id);
+    const text = buildMarkdown(record);
+    expect(text).toContain('| … 800 more in index.html | | |');
+    expect(text).toContain('| … 900 more in index.html | | | | |');
+    expect(text.length).toBeLessThan(40_000);
   });
 
   it('keeps hostile reasons inside their row', () => {

@@ -1,8 +1,9 @@
 import type { RunRecord } from './run-record.js';
 import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, notRun } from './summary.js';
 
-/** Cells listed in the timings table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
+/** Rows per table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
 const MAX_TIMING_ROWS = 100;
+const MAX_PROBLEM_ROWS = 200;
 
 /** A Markdown summary for CI step summaries ($GITHUB_STEP_SUMMARY): totals, what did not pass and why, key timings. */
 export function buildMarkdown(record: RunRecord): string {
@@ -18,8 +19,12 @@ export function buildMarkdown(record: RunRecord): string {
   const notPassed = record.cells.filter((c) => c.outcome !== 'passed');
   if (notPassed.length > 0 || missing.length > 0) {
     lines.push('| cell | outcome | reason |', '|---|---|---|');
-    for (const cell of notPassed) lines.push(`| \`${code(cell.id)}\` | ${cell.outcome} | ${text(cell.reason ?? cell.error?.message ?? '')} |`);
-    for (const id of missing) lines.push(`| \`${code(id)}\` | not run | no result recorded |`);
+    const rows = [
+      ...notPassed.map((cell) => `| \`${code(cell.id)}\` | ${cell.outcome} | ${text(cell.reason ?? cell.error?.message ?? '')} |`),
+      ...missing.map((id) => `| \`${code(id)}\` | not run | no result recorded |`),
+    ];
+    lines.push(...rows.slice(0, MAX_PROBLEM_ROWS));
+    if (rows.length > MAX_PROBLEM_ROWS) lines.push(`| … ${rows.length - MAX_PROBLEM_ROWS} more in index.html | | |`);
     lines.push('');
   }
 
