@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReports } from './write-all.js';
 import { chooseAxes, renderHeatmap } from './html/heatmap.js';
-import { heartbeatGaps } from './html/heartbeat-gaps.js';
+import { cellHeartbeatGaps, heartbeatGaps } from './html/heartbeat-gaps.js';
 import { cellFile } from './html/escape.js';
 import { renderFlags } from './html/flags.js';
 import { renderWorlds } from './html/worlds.js';
@@ -167,7 +167,14 @@ describe('timeline parts', () => {
     const beat = (t: number) => ({ t, source: 'heartbeat' as const, text: 'hb' });
     const steady = Array.from({ length: 40 }, (_, i) => beat(i * 50 + (i % 3)));
     expect(heartbeatGaps(steady)).toEqual([]);
-    expect(heartbeatGaps([...steady, beat(2400), beat(2450)])).toEqual([{ fromMs: 1950, toMs: 2400 }]);
+    expect(heartbeatGaps([...steady, beat(2400), beat(2450)])).toEqual([{ fromMs: 1950, toMs: 2400, source: 'heartbeats' }]);
+  });
+
+  it('without heartbeat lines (the line buffer does not keep them) places a migration\'s heartbeat downtime at its switch-over', () => {
+    const { events } = fixtureRecord().cells[0]!;
+    expect(cellHeartbeatGaps([], events)).toEqual([{ fromMs: 3100, toMs: 3500, source: 'event' }]);
+    const svg = renderTimeline(fixtureCell({ id: 'real', events }));
+    expect(svg).toContain('heartbeat gap: 400 ms without a beat, ending at the switch-over (3.50 s)');
   });
 
   it('places bars on a shared time axis: requested → acknowledged → observed', () => {

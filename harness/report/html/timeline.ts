@@ -1,7 +1,7 @@
 import type { CellResult, EventRecord, Series } from '../../model/result.js';
 import { metricValue } from '../summary.js';
 import { esc } from './escape.js';
-import { heartbeatGaps } from './heartbeat-gaps.js';
+import { cellHeartbeatGaps } from './heartbeat-gaps.js';
 
 const WIDTH = 1000;
 const LEFT = 150;
@@ -21,7 +21,7 @@ export function renderTimeline(cell: CellResult): string {
     ...(cell.series ?? []).map((s) => ({ owner: '', s })),
     ...cell.events.flatMap((e) => (e.series ?? []).map((s) => ({ owner: e.label, s }))),
   ].filter(({ s }) => s.points.length >= 2);
-  const gaps = heartbeatGaps(cell.log);
+  const gaps = cellHeartbeatGaps(cell.log, cell.events);
   if (cell.events.length === 0 && series.length === 0 && gaps.length === 0) return '';
   const end = Math.max(1, cell.durationMs, ...cell.events.map(finishOf), ...series.flatMap(({ s }) => s.points.map((p) => p[0])), ...gaps.map((g) => g.toMs));
   const x = (t: number) => LEFT + (Math.min(Math.max(0, t), end) / end) * (WIDTH - LEFT - RIGHT);
@@ -57,7 +57,7 @@ export function renderTimeline(cell: CellResult): string {
   const top = 2;
   const bands = gaps.map(
     (g) =>
-      `<rect class="gap" x="${x(g.fromMs).toFixed(1)}" y="${top}" width="${Math.max(2, x(g.toMs) - x(g.fromMs)).toFixed(1)}" height="${y - top}" fill="#d23a3a" opacity="0.18"><title>${esc(`heartbeat gap: ${ms(g.toMs - g.fromMs)} without a beat (${ms(g.fromMs)} → ${ms(g.toMs)})`)}</title></rect>`,
+      `<rect class="gap" x="${x(g.fromMs).toFixed(1)}" y="${top}" width="${Math.max(2, x(g.toMs) - x(g.fromMs)).toFixed(1)}" height="${y - top}" fill="#d23a3a" opacity="0.18"><title>${esc(g.source === 'heartbeats' ? `heartbeat gap: ${ms(g.toMs - g.fromMs)} without a beat (${ms(g.fromMs)} → ${ms(g.toMs)})` : `heartbeat gap: ${ms(g.toMs - g.fromMs)} without a beat, ending at the switch-over (${ms(g.toMs)})`)}</title></rect>`,
   );
   const ticks = axisTicks(end).map((t) => `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y + 2}" y2="${y + 7}" stroke="#8c959f"/><text x="${x(t).toFixed(1)}" y="${y + 20}" text-anchor="middle" class="note">${esc(seconds(t))}</text>`);
   parts.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y + 2}" y2="${y + 2}" stroke="#8c959f"/>${ticks.join('')}`);
