@@ -80,11 +80,16 @@ describe('default guest image booted under TCG', () => {
     console.info(`boot to agent: ${(bootToAgentMs / 1000).toFixed(2)} s`);
   }, 150_000);
 
-  it('with bw.autoonline=1 a hot-plugged CPU comes online by itself', async () => {
+  it('with bw.autoonline=1 a hot-plugged CPU comes online by itself, and only the adaptive demo server follows', async () => {
     const guest = bootPlainGuest(image, scope, { appendExtra: 'bw.autoonline=1', smp: '1,maxcpus=2' });
     const agent = await connectAgent(guest, scope, 90_000);
     const qmp = await QmpClient.connect(guest.qmpSocket);
     scope.register({ name: 'qmp', kind: 'socket', dispose: () => qmp.close() });
+    // Two demo servers: the classic one sizes its pool once, the adaptive one follows the CPUs.
+    await agent.execStart(['sh', '-c', 'demo-server --socket /run/fixed.sock --duration-s 60 >/tmp/fixed.log 2>&1']);
+    await agent.execStart(['sh', '-c', 'demo-server --adaptive --socket /run/adaptive.sock --duration-s 60 >/tmp/adaptive.log 2>&1']);
+    const bothReady = async (): Promise<string> => (await agent.exec(['cat', '/tmp/fixed.log', '/tmp/adaptive.log'])).stdout;
+    await pollUntil(bothReady, (out) => (out.match(/demo-server ready workers=1 cpus=1/g) ?? []).length === 2, { timeoutMs: 20_000, intervalMs: 100, what: 'both demo servers ready' });
     await qmp.executeRaw('device_add', { driver: 'max-x86_64-cpu', id: 'cpu1', 'socket-id': 0, 'core-id': 1, 'thread-id': 0 });
     const online = await pollUntil(
       async () => (await agent.exec(['cat', '/sys/devices/system/cpu/online'])).stdout.trim(),
@@ -92,6 +97,13 @@ describe('default guest image booted under TCG', () => {
       { timeoutMs: 20_000, intervalMs: 100, what: 'the hot-plugged CPU to come online' },
     );
     expect(online).toBe('0-1');
+    await pollUntil(async () => (await agent.exec(['cat', '/tmp/adaptive.log'])).stdout, (out) => out.includes('demo-server resized workers=2'), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'the adaptive demo server to grow its pool',
+    });
+    expect((await agent.exec(['demo-server', '--health', '--socket', '/run/adaptive.sock'])).stdout.trim()).toBe('ok workers=2');
+    expect((await agent.exec(['demo-server', '--health', '--socket', '/run/fixed.sock'])).stdout.trim()).toBe('ok workers=1');
     expect(guest.console).toContain('bothworlds: auto-online of hot-plugged CPUs enabled');
   }, 150_000);
 });

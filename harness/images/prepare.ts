@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { ensureDefaultImage } from './default-image.js';
 import { ensureTools } from './tools.js';
 import { describeError } from '../core/errors.js';
@@ -8,7 +9,8 @@ try {
   const tools = await ensureTools();
   const image = await ensureDefaultImage({ log: (line) => process.stdout.write(`  ${line}\n`) });
   process.stdout.write(`  guest image ${image.hash.slice(0, 16)} (kernel ${image.kernelRelease}) ready in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-  process.stdout.write(`  demo server: ${tools.demoServer}\n`);
+  process.stdout.write(`    kernel ${image.kernel}\n    initrd ${image.initrd}\n    append ${image.append}\n`);
+  process.stdout.write(`  guest tools in ${dirname(tools.heartbeat)} (demo server: ${tools.demoServer})\n`);
 } catch (error) {
   process.stderr.write(`preparing the guest image failed: ${describeError(error)}\n`);
   process.exit(1);
