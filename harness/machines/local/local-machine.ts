@@ -59,11 +59,16 @@ class LocalMachine implements StartedMachine, HostShell {
 
   exec(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     this.assertRunning();
-    return execLocal(command, { ...options, cwd: this.payloadDir });
+    return execLocal(command, { ...options, env: this.withPayloadPath(options.env), cwd: this.payloadDir });
   }
 
   spawn(command: string[], options: ExecOptions = {}): Promise<BackgroundProcess> {
-    return this.background(command, {}, options.env, 'app');
+    return this.background(command, {}, this.withPayloadPath(options.env), 'app');
+  }
+
+  /** The application's files are found by name, as in a guest (where /opt/bothworlds/app is on PATH). */
+  private withPayloadPath(env: Record<string, string> | undefined): Record<string, string> {
+    return { ...env, PATH: `${this.payloadDir}:${env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin'}` };
   }
 
   async background(command: string[], options: HostBackgroundOptions = {}, env?: Record<string, string>, source?: 'app'): Promise<BackgroundProcess> {
