@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -59,9 +59,16 @@ describe('payload archive appended to the base initramfs', () => {
     expect(third.initrd).not.toBe(first.initrd);
   });
 
-  it('refuses a missing application file with a config error naming it', async () => {
+  it('refuses a missing application file, or two with the same name, with a config error naming it', async () => {
     await expect(withPayload(base, { files: [join(work, 'absent')] }, { cacheDir: cache })).rejects.toThrow(ConfigError);
     await expect(withPayload(base, { files: [join(work, 'absent')] }, { cacheDir: cache })).rejects.toThrow(/absent/);
+    const a = join(work, 'a');
+    const b = join(work, 'b');
+    mkdirSync(a);
+    mkdirSync(b);
+    writeFileSync(join(a, 'same'), '1');
+    writeFileSync(join(b, 'same'), '2');
+    await expect(withPayload(base, { files: [join(a, 'same'), join(b, 'same')] }, { cacheDir: cache })).rejects.toThrow(/both named same/);
   });
 });
 

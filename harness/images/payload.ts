@@ -1,5 +1,5 @@
 import { copyFileSync, chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { appendFile, copyFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { cacheDir } from '../core/cache-dir.js';
@@ -25,6 +25,11 @@ export async function withPayload(image: GuestImage, payload: Payload, options: 
   if (payload.files.length === 0) return image;
   const parts: Record<string, string> = { base: image.hash };
   const libraries = new Set<string>();
+  const names = payload.files.map((file) => basename(file));
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) {
+    throw new ConfigError('APP_FILE_DUPLICATE', `two application files are both named ${duplicate}: they would land on the same path in ${PAYLOAD_DIR}`, { details: { files: payload.files } });
+  }
   for (const file of payload.files) {
     if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError('APP_FILE_MISSING', `application file ${file} does not exist or is not a file`);
     parts[`app:${basename(file)}`] = await hashFile(file);
@@ -48,7 +53,6 @@ export async function withPayload(image: GuestImage, payload: Payload, options: 
     }
     const archive = join(temp, 'payload.cpio');
     await packCpio(staging, archive);
-    const { readFile } = await import('node:fs/promises');
     await copyFile(image.initrd, join(temp, 'initrd.cpio'));
     await appendFile(join(temp, 'initrd.cpio'), await readFile(archive));
   });
