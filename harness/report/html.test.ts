@@ -184,4 +184,13 @@ describe('timeline parts', () => {
     expect(svg).toContain('<rect x="560.0" y="11" width="410.0" height="12" fill="#2e9d4f"/>');
     expect(renderTimeline(fixtureCell({ id: 'quiet' }))).toBe('');
   });
+
+  it('names constant series instead of plotting flat lines, and numbers events so equal labels stay apart', () => {
+    const event = (label: string, at: number, throttle: number[]) => ({ kind: 'migrate', label, outcome: 'ok' as const, requestedAtMs: at, acknowledgedAtMs: at + 100, durationMs: 200, metrics: {}, series: [{ name: 'cpu throttle', unit: 'percent', points: throttle.map((v, i): [number, number] => [at + i * 10, v]) }] });
+    const svg = renderTimeline(fixtureCell({ id: 'm', events: [event('migrate', 100, [0, 0, 0]), event('migrate', 500, [0, 20, 40])] }));
+    expect(svg).toContain('constant, not plotted: cpu throttle 0 percent (1. migrate)');
+    expect(svg.match(/<polyline/g)).toHaveLength(1);
+    expect(svg).toContain('>2. migrate</text><text x="4" y="');
+    expect(svg).toContain('>1. migrate</text><rect');
+  });
 });

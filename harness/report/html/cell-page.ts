@@ -61,8 +61,8 @@ function renderEvents(cell: CellResult): string {
   if (cell.events.length === 0) return timeline || '<p class="muted">No events.</p>';
   const at = (t: number | undefined) => (t === undefined ? '—' : `${t.toFixed(0)} ms`);
   const rows = cell.events.map(
-    (e) =>
-      `<tr class="${e.outcome === 'error' ? 'bad' : ''}"><td>${esc(e.label)}</td><td class="t-${e.outcome === 'ok' ? 'passed' : e.outcome === 'error' ? 'error' : 'skipped'}">${esc(e.outcome)}${e.error ? `: ${esc(e.error.message)}` : e.reason ? `: ${esc(e.reason)}` : ''}</td><td>${at(e.requestedAtMs)}</td><td>${at(e.acknowledgedAtMs)}</td><td>${at(e.observedAtMs)}</td><td>${esc(Object.entries(e.metrics).map(([k, m]) => `${k} ${metricValue(m)}`).join(', '))}${e.detail && Object.keys(e.detail).length ? `<details><summary>detail</summary><pre>${esc(JSON.stringify(e.detail, null, 2))}</pre></details>` : ''}</td></tr>`,
+    (e, i) =>
+      `<tr class="${e.outcome === 'error' ? 'bad' : ''}"><td>${i + 1}. ${esc(e.label)}</td><td class="t-${e.outcome === 'ok' ? 'passed' : e.outcome === 'error' ? 'error' : 'skipped'}">${esc(e.outcome)}${e.error ? `: ${esc(e.error.message)}` : e.reason ? `: ${esc(e.reason)}` : ''}</td><td>${at(e.requestedAtMs)}</td><td>${at(e.acknowledgedAtMs)}</td><td>${at(e.observedAtMs)}</td><td>${esc(Object.entries(e.metrics).map(([k, m]) => `${k} ${metricValue(m)}`).join(', '))}${e.detail && Object.keys(e.detail).length ? `<details><summary>detail</summary><pre>${esc(JSON.stringify(e.detail, null, 2))}</pre></details>` : ''}</td></tr>`,
   );
   return `${timeline}<table><tr><th>event</th><th>outcome</th><th>requested</th><th>acknowledged</th><th>observed</th><th>metrics</th></tr>${rows.join('')}</table>`;
 }
