@@ -9,6 +9,7 @@ import { packCpio } from './cpio.js';
 import { combineHashes, FileHashMemo } from './hash.js';
 import { extractVmlinux, findGuestKernel, modulesInOrder, type HostKernel } from './kernel.js';
 import { sharedLibraries } from './libraries.js';
+import { markUsed, pruneEntries } from './prune.js';
 import { ensureTools, type GuestTools } from './tools.js';
 
 export interface GuestImage {
@@ -23,6 +24,9 @@ export interface GuestImage {
 }
 
 const BUILDER_VERSION = '4';
+/** Old images (~80 MB each) kept after a rebuild, and how long one must be unused before removal. */
+const KEEP_IMAGES = 3;
+const PRUNE_IDLE_MS = 60 * 60 * 1000;
 const BUSYBOX = '/bin/busybox';
 const QEMU_GA = '/usr/sbin/qemu-ga';
 /** virtio transport, console (agent/app/heartbeat ports), balloon, block and net, in load order. */
@@ -109,7 +113,8 @@ async function buildDefaultImage(root: string, options: DefaultImageOptions): Pr
       writeFileSync(join(temp, 'image.json'), `${JSON.stringify({ hash, kernelRelease: kernel.release, append: APPEND, builtAt: new Date().toISOString() }, null, 2)}\n`);
     });
     log(`default guest image built in ${((performance.now() - started) / 1000).toFixed(1)} s: ${dir}`);
-  }
+    for (const old of pruneEntries(join(root, 'images'), { prefix: 'default-', keep: KEEP_IMAGES, minIdleMs: PRUNE_IDLE_MS })) log(`removed an old guest image: ${old}`);
+  } else markUsed(dir);
   return { kernel: join(dir, 'vmlinux'), initrd: join(dir, 'initrd.cpio'), append: APPEND, hash, kernelRelease: kernel.release };
 }
 

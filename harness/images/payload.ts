@@ -7,6 +7,7 @@ import { buildAtomically } from './atomic-dir.js';
 import { packCpio } from './cpio.js';
 import { combineHashes, hashFile } from './hash.js';
 import { sharedLibraries } from './libraries.js';
+import { markUsed, pruneEntries } from './prune.js';
 import type { GuestImage } from './default-image.js';
 
 /** The application under test: host files that go to /opt/bothworlds/app in the guest. */
@@ -15,6 +16,7 @@ export interface Payload {
 }
 
 export const PAYLOAD_DIR = '/opt/bothworlds/app';
+const KEEP_PAYLOADS = 8;
 
 /**
  * An image whose initramfs is the cached base plus a second archive with the payload (Linux
@@ -38,6 +40,7 @@ export async function withPayload(image: GuestImage, payload: Payload, options: 
   for (const library of libraries) parts[`lib:${library}`] = await hashFile(library);
   const hash = combineHashes(parts);
   const dir = join(options.cacheDir ?? cacheDir(), 'payloads', hash.slice(0, 16));
+  const cached = existsSync(dir);
   await buildAtomically(dir, async (temp) => {
     const staging = join(temp, 'rootfs');
     mkdirSync(join(staging, PAYLOAD_DIR), { recursive: true });
@@ -56,5 +59,8 @@ export async function withPayload(image: GuestImage, payload: Payload, options: 
     await copyFile(image.initrd, join(temp, 'initrd.cpio'));
     await appendFile(join(temp, 'initrd.cpio'), await readFile(archive));
   });
+  if (cached) markUsed(dir);
+  // Each payload holds a copy of the base (~12 MB): keep the recently used ones only.
+  else pruneEntries(dirname(dir), { keep: KEEP_PAYLOADS, minIdleMs: 60 * 60 * 1000 });
   return { ...image, initrd: join(dir, 'initrd.cpio'), hash };
 }
