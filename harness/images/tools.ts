@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { InfrastructureError } from '../core/errors.js';
@@ -21,6 +22,7 @@ const TOOL_SOURCES: Record<keyof GuestTools, { source: string; binary: string; p
   demoServer: { source: 'examples/demo-server/demo-server.c', binary: 'demo-server', pthread: true },
 };
 
+const STATIC_LIBC = '/usr/lib/x86_64-linux-gnu/libc.a';
 const inProcess = new Map<string, Promise<GuestTools>>();
 
 /** Build the static tools with gcc once per source hash; later calls return the cached paths. */
@@ -44,6 +46,8 @@ async function buildTools(root: string): Promise<GuestTools> {
   const parts: Record<string, string> = { compiler: compiler.stdout.split('\n')[0] ?? '', builder: '1' };
   const memo = new FileHashMemo(join(root, 'file-hashes.json'));
   for (const [name, tool] of Object.entries(TOOL_SOURCES)) parts[name] = await memo.hash(join(project, tool.source));
+  // Static binaries embed libc: a libc6-dev update must rebuild them.
+  if (existsSync(STATIC_LIBC)) parts.libc = await memo.hash(STATIC_LIBC);
   memo.save();
   const dir = join(root, 'tools', combineHashes(parts).slice(0, 16));
   await buildAtomically(dir, async (temp) => {
