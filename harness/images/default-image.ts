@@ -32,10 +32,12 @@ const QEMU_GA = '/usr/sbin/qemu-ga';
 /** virtio transport, console (agent/app/heartbeat ports), balloon, block and net, in load order. */
 const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'virtio_console', 'virtio_balloon', 'failover', 'net_failover', 'virtio_net', 'virtio_blk'];
 /**
- * quiet: the serial console is slow under TCG. memhp_default_state=online: hot-plugged DIMMs come
- * online by themselves. swiotlb=noforce: no 64 MiB bounce buffer eating MemTotal when maxmem is set.
+ * quiet: the serial console is slow under TCG. memhp_default_state=online_movable: hot-plugged
+ * DIMMs come online by themselves, in ZONE_MOVABLE so they can be unplugged again (plain `online`
+ * puts kernel allocations there and the guest refuses device_del). swiotlb=noforce: no 64 MiB
+ * bounce buffer eating MemTotal when maxmem is set.
  */
-const APPEND = 'console=ttyS0 quiet rdinit=/init memhp_default_state=online swiotlb=noforce';
+const APPEND = 'console=ttyS0 quiet rdinit=/init memhp_default_state=online_movable swiotlb=noforce';
 
 export interface DefaultImageOptions {
   cacheDir?: string;
