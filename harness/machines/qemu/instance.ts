@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError, attachCleanupError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
 import type { ResourceScope } from '../../run/resources.js';
@@ -77,6 +78,9 @@ export class QemuInstance {
       return agent;
     } catch (error) {
       connecting.then((agent) => agent.close()).catch(() => undefined);
+      // The agent's socket closes a moment before QEMU's exit is reaped: name the real cause.
+      const exit = await Promise.race([this.process.exited, sleep(500).then(() => undefined)]);
+      if (exit && !exit.expected) throw exitError(this.process, exit, 'while waiting for the guest agent', this.lines);
       if (error instanceof InfrastructureError && error.code !== 'QEMU_EXITED') {
         const last = this.lines.lastLine('console')?.text ?? '(no console output)';
         throw new InfrastructureError('BOOT_TIMEOUT', `guest agent did not answer within ${timeoutMs} ms; last console line: ${JSON.stringify(last)}`, {
