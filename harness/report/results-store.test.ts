@@ -80,6 +80,14 @@ describe('results store', () => {
     expect((await readResults(dir)).interrupted).toBe(false);
   });
 
+  it('refuses to resume a run of a matrix file that has changed since', async () => {
+    const { dir, store, header } = await createStore();
+    await store.close();
+    await expect(ResultsStore.open(dir, { matrixHash: 'c'.repeat(64) })).rejects.toMatchObject({ code: 'RESUME_MISMATCH' });
+    const { store: same } = await ResultsStore.open(dir, { matrixHash: header.matrix.hash });
+    stores.push(same);
+  });
+
   it('refuses to overwrite a run, to append after close, and names a folder that is no run', async () => {
     const { dir, store, header } = await createStore();
     await expect(ResultsStore.create(dir, header)).rejects.toMatchObject({ code: 'RESULTS_EXIST' });

@@ -37,11 +37,15 @@ export class ResultsStore {
   }
 
   /**
-   * Reopen a run for --resume; the record holds what is already finished. A half-written last
+   * Reopen a run for --resume; the record holds what is already finished. With `matrixHash`, a
+   * run of a since-edited matrix file is refused: its finished cells may no longer mean the same. A half-written last
    * line (the crash) is cut off first: appending after it would glue the next result onto it.
    */
-  static async open(dir: string): Promise<{ store: ResultsStore; record: RunRecord }> {
+  static async open(dir: string, expected: { matrixHash?: string } = {}): Promise<{ store: ResultsStore; record: RunRecord }> {
     const record = await readResults(dir);
+    if (expected.matrixHash && record.matrix.hash !== expected.matrixHash) {
+      throw new ConfigError('RESUME_MISMATCH', `${dir} is a run of ${record.matrix.path} as it was then (sha256 ${record.matrix.hash.slice(0, 12)}…); the matrix file has changed since (${expected.matrixHash.slice(0, 12)}…): start a new run`);
+    }
     const file = await open(join(dir, RESULTS_FILE), 'r+');
     try {
       const { size } = await file.stat();
