@@ -5,6 +5,7 @@ import { benchOverhead } from './overhead.js';
 import { benchConcurrency } from './concurrency.js';
 import { benchMatrixConcurrency, benchMatrixRun } from './matrix-run.js';
 import { benchEvents } from './events.js';
+import { benchMatrixExpand } from './matrix-expand.js';
 import { benchMemory } from './memory.js';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   matrix: { title: '12-cell matrix end to end', run: () => benchMatrixRun() },
   scaling: { title: 'Runner concurrency: 8 cells at 1 vs 2', run: () => benchMatrixConcurrency() },
   events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
+  expand: { title: 'Matrix expansion', run: () => benchMatrixExpand() },
   memory: { title: 'Harness memory over 1,000 cells (local backend)', run: () => benchMemory() },
 };
 
