@@ -1,26 +1,33 @@
 import { metric } from '../model/metrics.js';
 import type { StartedMachine } from '../machines/machine.js';
-import type { EventKind } from './kind.js';
+import { defineEvent } from './kind.js';
 import { EventParams } from './params.js';
 import { memInfo, observe } from './observe.js';
 
 /** Each machine's full size, read before its first balloon event: "50%" and "100%" are relative to it. */
 const fullSize = new WeakMap<StartedMachine, number>();
 
-/** Inflate or deflate the balloon to `target` ("50%", "256M"), then wait for the guest's MemTotal to follow. */
-export const balloon: EventKind = {
+interface BalloonParams {
+  target: { fraction: number } | { mib: number };
+  timeoutMs: number;
+}
+
+/** Inflate or deflate the balloon to `target` ("50%", "256M"), then wait for the guest's memory to follow. */
+export const balloon = defineEvent<BalloonParams>({
   kind: 'balloon',
   facet: 'balloon',
   describe: 'inflate/deflate the virtio balloon (deflate-on-oom) to a size or a fraction',
-  async run({ machine, params, signal }) {
-    const p = new EventParams('balloon', params);
+  validate(params) {
+    const p = new EventParams('balloon', params, ['target', 'timeout']);
+    return { target: p.fractionOrSize('target'), timeoutMs: p.durationMs('timeout', 30_000) };
+  },
+  async apply({ machine, params, signal }) {
     const control = machine.controls.balloon!;
     if (!fullSize.has(machine)) fullSize.set(machine, await control.actualMiB());
     const full = fullSize.get(machine)!;
-    const target = p.fractionOrSize('target');
-    const targetMiB = Math.round('fraction' in target ? full * target.fraction : target.mib);
+    const targetMiB = Math.round('fraction' in params.target ? full * params.target.fraction : params.target.mib);
     const before = await memInfo(machine);
-    const ack = await control.setTargetMiB(targetMiB, p.durationMs('timeout', 30_000));
+    const ack = await control.setTargetMiB(targetMiB, params.timeoutMs);
     // With deflate-on-oom the guest keeps ballooned pages in MemTotal: MemAvailable is what moves.
     const deltaKiB = Math.abs(targetMiB - (ack.metrics.balloon_before_mib?.value ?? targetMiB)) * 1024;
     const followed = (m: { totalKiB: number; availableKiB: number }) =>
@@ -37,7 +44,7 @@ export const balloon: EventKind = {
         memavailable_before_kib: metric(before.availableKiB, 'KiB'),
         memavailable_after_kib: metric(seen.value.availableKiB, 'KiB'),
       },
-      detail: { fullMiB: full, targetMiB },
+      detail: { fullMiB: full, targetMiB, memTotalKiBBefore: before.totalKiB, memTotalKiBAfter: seen.value.totalKiB, memAvailableKiBBefore: before.availableKiB, memAvailableKiBAfter: seen.value.availableKiB },
     };
   },
-};
+});

@@ -1,7 +1,13 @@
 import type { Ack, StartedMachine } from '../machines/machine.js';
 import { metric } from '../model/metrics.js';
-import type { EventOutcome } from './kind.js';
+import { defineEvent, type EventKind, type EventOutcome } from './kind.js';
+import { EventParams } from './params.js';
 import { cpusOf, observe } from './observe.js';
+
+/** `count` CPUs (default 1, at least 1). */
+export function validateCount(kind: string, params: Record<string, unknown>): { count: number } {
+  return { count: new EventParams(kind, params, ['count']).positiveInt('count', 1) };
+}
 
 /**
  * Take `count` steps (a vCPU plug, a host CPU online, a container CPU limit raised, or their
@@ -14,6 +20,7 @@ export async function changeCpus(machine: StartedMachine, count: number, step: (
   let acknowledgedAt = 0;
   const steps: unknown[] = [];
   for (let i = 0; i < Math.abs(count); i++) {
+    signal.throwIfAborted();
     const ack = await step();
     acknowledgedAt ||= ack.acknowledgedAt;
     steps.push(ack.detail);
@@ -25,4 +32,16 @@ export async function changeCpus(machine: StartedMachine, count: number, step: (
     metrics: { cpus_before: metric(before, 'count'), cpus_after: metric(seen.value, 'count') },
     detail: { vcpusBefore: before, vcpusAfter: seen.value, steps },
   };
+}
+
+/** An event that adds (+1) or removes (-1) `count` CPUs through the cpus facet. */
+export function cpuCountEvent(kind: string, direction: 1 | -1, describe: string): EventKind<{ count: number }> {
+  return defineEvent({
+    kind,
+    facet: 'cpus',
+    describe,
+    validate: (params) => validateCount(kind, params),
+    apply: ({ machine, params, signal }) =>
+      changeCpus(machine, direction * params.count, () => (direction > 0 ? machine.controls.cpus!.plug() : machine.controls.cpus!.unplug()), signal),
+  });
 }

@@ -1,4 +1,4 @@
-import { cpuRemoval } from './cpu-unplug.js';
+import { cpuCountEvent } from './cpu-count.js';
 
 /** The physical counterpart of a vCPU unplug: offline a host CPU (always brought back at the end of the cell). */
-export const cpuOffline = cpuRemoval('cpu-offline');
+export const cpuOffline = cpuCountEvent('cpu-offline', -1, 'offline host CPUs through sysfs (restored at the end of the cell)');

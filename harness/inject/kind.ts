@@ -4,9 +4,10 @@ import type { MachineControls, StartedMachine } from '../machines/machine.js';
 
 export type Facet = Exclude<keyof MachineControls, 'unsupportedReason'>;
 
-export interface EventContext {
+export interface EventContext<P = Record<string, unknown>> {
   machine: StartedMachine;
-  params: Record<string, unknown>;
+  /** The event's `with:` parameters (raw for `run`, as `validate` returned them for `apply`). */
+  params: P;
   signal: AbortSignal;
 }
 
@@ -23,10 +24,23 @@ export interface EventOutcome {
 }
 
 /** One kind of mid-test event; one file per kind under harness/inject/. */
-export interface EventKind {
+export interface EventKind<P = unknown> {
   kind: string;
   /** The machine control the event needs; absent → the cell is skipped with the facet's reason. */
   facet: Facet;
   describe: string;
+  /** Typed parameters from the matrix's `with:`, or a ConfigError naming the parameter. */
+  validate(params: Record<string, unknown>): P;
+  /** Validate the raw parameters, then apply the event. */
   run(context: EventContext): Promise<EventOutcome>;
+}
+
+export interface EventDefinition<P> extends Omit<EventKind<P>, 'run'> {
+  /** Apply the event with validated parameters. */
+  apply(context: EventContext<P>): Promise<EventOutcome>;
+}
+
+export function defineEvent<P>(definition: EventDefinition<P>): EventKind<P> {
+  const { apply, ...rest } = definition;
+  return { ...rest, run: (context) => apply({ ...context, params: definition.validate(context.params) }) };
 }

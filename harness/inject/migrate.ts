@@ -1,16 +1,18 @@
 import type { MigrationOptions } from '../machines/machine.js';
-import type { EventKind } from './kind.js';
+import { defineEvent } from './kind.js';
 import { EventParams } from './params.js';
 
+const PARAMS = ['max-bandwidth', 'downtime-limit', 'auto-converge', 'xbzrle', 'multifd', 'postcopy', 'timeout', 'transport'] as const;
+
 /** Live-migrate the running guest; knobs from the matrix: max-bandwidth, downtime-limit, auto-converge, xbzrle, multifd, postcopy, timeout, transport. */
-export const migrate: EventKind = {
+export const migrate = defineEvent<MigrationOptions & { timeoutMs: number }>({
   kind: 'migrate',
   facet: 'migrate',
   describe: 'live-migrate to another QEMU (same host) and measure downtime',
-  async run({ machine, params }) {
-    const p = new EventParams('migrate', params);
+  validate(params) {
+    const p = new EventParams('migrate', params, PARAMS);
     const bandwidth = p.bytes('max-bandwidth');
-    const options: MigrationOptions = {
+    return {
       ...(bandwidth !== undefined ? { maxBandwidthBytesPerSec: bandwidth } : {}),
       ...(p.has('downtime-limit') ? { downtimeLimitMs: p.durationMs('downtime-limit', 300) } : {}),
       autoConverge: p.bool('auto-converge', false),
@@ -18,8 +20,10 @@ export const migrate: EventKind = {
       multifd: p.int('multifd', 0),
       postcopy: p.bool('postcopy', false),
       timeoutMs: p.durationMs('timeout', 60_000),
-      transport: params.transport === 'tcp' ? 'tcp' : 'unix',
+      transport: p.oneOf<'unix' | 'tcp'>('transport', ['unix', 'tcp'], 'unix'),
     };
+  },
+  async apply({ machine, params: options }) {
     const report = await machine.controls.migrate!.migrate(options);
     if (report.status !== 'completed') {
       return {
@@ -33,7 +37,8 @@ export const migrate: EventKind = {
         },
       };
     }
+    // Observed: the guest answers on the destination.
     await machine.exec(['true'], { timeoutMs: 30_000 });
     return { acknowledgedAt: report.acknowledgedAt, observedAt: performance.now(), metrics: report.metrics, series: report.series, ...(report.detail ? { detail: report.detail } : {}) };
   },
-};
+});

@@ -1,21 +1,19 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BothworldsError, ConfigError, DeadlineError, describeError } from '../core/errors.js';
+import { BothworldsError, describeError } from '../core/errors.js';
 import type { TimelineEvent } from '../model/cell.js';
 import type { EventRecord } from '../model/result.js';
 import type { StartedMachine } from '../machines/machine.js';
-import { eventKinds } from './registry.js';
+import { eventKindOf } from './registry.js';
 import type { EventKind } from './kind.js';
+import { TriggerMissed, waitForTrigger } from './trigger.js';
 
-function kindOf(event: TimelineEvent): EventKind {
-  const kind = eventKinds.get(event.kind);
-  if (!kind) throw new ConfigError('EVENT_UNKNOWN', `unknown event kind "${event.kind}"; known: ${[...eventKinds.keys()].join(', ')}`);
-  return kind;
-}
-
-/** The first event this machine cannot do, with the backend's reason (the cell is then skipped). */
+/**
+ * The first event this machine cannot do, with the backend's reason (the cell is then skipped).
+ * Unknown kinds and bad parameters are ConfigErrors, raised here before anything runs.
+ */
 export function unsupportedEvent(machine: StartedMachine, events: TimelineEvent[]): { event: string; reason: string } | undefined {
   for (const event of events) {
-    const kind = kindOf(event);
+    const kind = eventKindOf(event);
+    kind.validate(event.params ?? {});
     if (!machine.controls[kind.facet]) {
       return { event: event.label ?? event.kind, reason: machine.controls.unsupportedReason[kind.facet] ?? `the ${machine.backend} backend cannot ${kind.describe}` };
     }
@@ -26,48 +24,53 @@ export function unsupportedEvent(machine: StartedMachine, events: TimelineEvent[
 export interface TimelineOptions {
   machine: StartedMachine;
   events: TimelineEvent[];
-  /** performance.now() when the application started: `at` offsets count from here. */
+  /** performance.now() when the application started: `at` offsets count from here, and `line` triggers match lines from then on. */
   appStartedAt: number;
   signal: AbortSignal;
   onRecord(record: EventRecord): Promise<void>;
   /** How long a `line` trigger may wait before its event is recorded as skipped (default 60 s). */
   triggerTimeoutMs?: number;
+  /** Settles when the application ends: events whose trigger has not come by then are skipped. */
+  appEnded?: Promise<unknown>;
 }
 
 interface Occurrence {
   event: TimelineEvent;
   kind: EventKind;
   label: string;
-  /** Resolves at the moment the event should fire (performance.now()), or rejects with why it never will. */
+  /** Resolves at the moment the event should fire (performance.now()), or rejects with TriggerMissed. */
   trigger: Promise<number>;
 }
 
 /**
  * Fire the cell's events on their triggers, one at a time in trigger order (two events that change
- * the machine never interleave), and record what each did in the machine's clock.
+ * the machine never interleave), and record what each did in the machine's clock. Every event
+ * gets a record: ok, error (with the failure's code and text) or skipped (with why it never fired).
  */
 export async function runTimeline(options: TimelineOptions): Promise<EventRecord[]> {
   const { machine, signal } = options;
-  const at = (t: number) => t - machine.origin;
-  const triggerTimeout = options.triggerTimeoutMs ?? 60_000;
+  for (const event of options.events) eventKindOf(event).validate(event.params ?? {});
   const occurrences: Occurrence[] = [];
   for (const event of options.events) {
-    const kind = kindOf(event);
+    const kind = eventKindOf(event);
     const repeats = event.repeat?.count ?? 0;
-    const first: Promise<number> =
-      event.trigger.kind === 'at'
-        ? waitUntil(options.appStartedAt + event.trigger.afterMs, signal)
-        : machine.output.waitForLine(new RegExp(event.trigger.pattern), triggerTimeout, event.trigger.source).then((line) => line.t + machine.origin);
-    first.catch(() => undefined);
     for (let k = 0; k <= repeats; k++) {
-      const delay = k * (event.repeat?.everyMs ?? 0);
       const label = `${event.label ?? event.kind}${repeats > 0 ? ` #${k + 1}` : ''}`;
-      const trigger = first.then((t) => waitUntil(t + delay, signal));
+      const trigger = waitForTrigger(
+        event.trigger,
+        { output: machine.output, appStartedAt: options.appStartedAt, timeoutMs: options.triggerTimeoutMs ?? 60_000, signal, ...(options.appEnded ? { appEnded: options.appEnded } : {}) },
+        k * (event.repeat?.everyMs ?? 0),
+      );
       trigger.catch(() => undefined);
       occurrences.push({ event, kind, label, trigger });
     }
   }
   const records: EventRecord[] = [];
+  const record = async (entry: EventRecord) => {
+    records.push(entry);
+    await options.onRecord(entry);
+  };
+  // Events run in the order their triggers fire, each after the one before has finished.
   let lock: Promise<void> = Promise.resolve();
   await Promise.all(
     occurrences.map(async (occurrence) => {
@@ -75,27 +78,16 @@ export async function runTimeline(options: TimelineOptions): Promise<EventRecord
       try {
         firesAt = await occurrence.trigger;
       } catch (error) {
-        const reason =
-          error instanceof DeadlineError
-            ? `its trigger never came: no line matching /${occurrence.event.trigger.kind === 'line' ? occurrence.event.trigger.pattern : ''}/ within ${triggerTimeout} ms`
-            : signal.aborted
-              ? 'the cell was interrupted before the event fired'
-              : describeError(error);
-        const record: EventRecord = { kind: occurrence.kind.kind, label: occurrence.label, outcome: 'skipped', requestedAtMs: at(performance.now()), durationMs: 0, metrics: {}, reason };
-        records.push(record);
-        await options.onRecord(record);
+        await record(skipped(machine, occurrence, error instanceof TriggerMissed ? error.message : describeError(error)));
         return;
       }
-      // Serialise: wait for the event before, then run.
       const previous = lock;
       let release!: () => void;
       lock = new Promise((resolve) => (release = resolve));
       await previous;
       try {
-        if (signal.aborted) return;
-        const record = await runOne(options, occurrence, Math.max(firesAt, performance.now()));
-        records.push(record);
-        await options.onRecord(record);
+        if (signal.aborted) await record(skipped(machine, occurrence, 'the cell was interrupted before the event fired'));
+        else await record(await runOne(options, occurrence, Math.max(firesAt, performance.now())));
       } finally {
         release();
       }
@@ -104,13 +96,17 @@ export async function runTimeline(options: TimelineOptions): Promise<EventRecord
   return records.sort((a, b) => a.requestedAtMs - b.requestedAtMs);
 }
 
+function skipped(machine: StartedMachine, occurrence: Occurrence, reason: string): EventRecord {
+  return { kind: occurrence.kind.kind, label: occurrence.label, outcome: 'skipped', requestedAtMs: performance.now() - machine.origin, durationMs: 0, metrics: {}, reason };
+}
+
 async function runOne(options: TimelineOptions, occurrence: Occurrence, requested: number): Promise<EventRecord> {
   const { machine, signal } = options;
   const at = (t: number) => t - machine.origin;
   const base = { kind: occurrence.kind.kind, label: occurrence.label, requestedAtMs: at(requested) };
   machine.output.push('harness', `event ${occurrence.label} requested`);
   try {
-    const outcome = await occurrence.kind.run({ machine, params: occurrence.event.params, signal });
+    const outcome = await occurrence.kind.run({ machine, params: occurrence.event.params ?? {}, signal });
     const finished = performance.now();
     const record: EventRecord = {
       ...base,
@@ -123,7 +119,7 @@ async function runOne(options: TimelineOptions, occurrence: Occurrence, requeste
       ...(outcome.detail ? { detail: outcome.detail } : {}),
       ...(outcome.error ? { error: { code: outcome.error.code, category: 'infrastructure', message: outcome.error.message } } : {}),
     };
-    machine.output.push('harness', `event ${occurrence.label} ${record.outcome} in ${record.durationMs.toFixed(0)} ms`);
+    machine.output.push('harness', `event ${occurrence.label} ${record.outcome} in ${record.durationMs.toFixed(0)} ms${outcome.error ? `: ${outcome.error.message}` : ''}`);
     return record;
   } catch (error) {
     machine.output.push('harness', `event ${occurrence.label} failed: ${describeError(error)}`);
@@ -139,10 +135,4 @@ async function runOne(options: TimelineOptions, occurrence: Occurrence, requeste
       },
     };
   }
-}
-
-async function waitUntil(when: number, signal: AbortSignal): Promise<number> {
-  const delay = when - performance.now();
-  if (delay > 0) await sleep(delay, undefined, { signal });
-  return when;
 }
