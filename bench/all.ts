@@ -6,6 +6,7 @@ import { benchConcurrency } from './concurrency.js';
 import { benchMatrixConcurrency, benchMatrixRun } from './matrix-run.js';
 import { benchEvents } from './events.js';
 import { benchMatrixExpand } from './matrix-expand.js';
+import { benchReportScale } from './report-scale.js';
 import { benchMemory } from './memory.js';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   scaling: { title: 'Runner concurrency: 8 cells at 1 vs 2', run: () => benchMatrixConcurrency() },
   events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
   expand: { title: 'Matrix expansion', run: () => benchMatrixExpand() },
+  reports: { title: 'Reports for 1,000 cells', run: () => benchReportScale() },
   memory: { title: 'Harness memory over 1,000 cells (local backend)', run: () => benchMemory() },
 };
 

@@ -10,3 +10,4 @@ export { ResourceScope, rootScope } from './run/resources.js';
 export * from './core/errors.js';
 export type * from './model/index.js';
 export type { StartedMachine, MachineControls, ExecResult } from './machines/machine.js';
+export * as reports from './report/index.js';

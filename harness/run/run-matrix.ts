@@ -78,6 +78,9 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
       await store.append(result);
       options.progress.cellFinished(result);
     });
+  } catch (error) {
+    await store.close();
+    throw error;
   } finally {
     await environment.scope.dispose();
   }
@@ -93,7 +96,7 @@ async function openStore(
   kvm: KvmProbe,
 ): Promise<{ store: ResultsStore; done: Set<string> }> {
   if (options.resumeDir) {
-    const { store, record } = await ResultsStore.open(options.resumeDir);
+    const { store, record } = await ResultsStore.open(options.resumeDir, { matrixHash: file.hash });
     const finished = record.cells.filter((c) => c.outcome !== 'interrupted').map((c) => c.id);
     return { store, done: new Set(finished) };
   }
