@@ -22,11 +22,21 @@ export const balloonSurvival = defineSuite({
   },
   async afterEvent(context, record) {
     if (record.kind !== 'balloon' || record.outcome !== 'ok') return;
+    const mib = (name: string) => (record.metrics[name] ? Math.round(record.metrics[name].value / 1024) : undefined);
+    const memory = {
+      targetMiB: record.metrics.target_mib?.value,
+      memTotalMiB: { before: mib('memtotal_before_kib'), after: mib('memtotal_after_kib') },
+      memAvailableMiB: { before: mib('memavailable_before_kib'), after: mib('memavailable_after_kib') },
+    };
+    context.data(`memory (${record.label})`, memory);
+    context.log(
+      `${record.label}: MemTotal ${memory.memTotalMiB.before} → ${memory.memTotalMiB.after} MiB, MemAvailable ${memory.memAvailableMiB.before} → ${memory.memAvailableMiB.after} MiB`,
+    );
     const health = await appHealth(context);
     context.check(`app after ${record.label}`, health.running && health.healthy, health.detail);
   },
   async check(context) {
-    const oom = context.machine.output.lines.filter((l) => l.source === 'console' && OOM.test(l.text));
+    const oom = context.machine.output.lines.filter((l) => (l.source === 'console' || l.source === 'app') && OOM.test(l.text));
     context.check('no OOM kill', oom.length === 0, oom.length === 0 ? 'the guest killed nothing for memory' : `the guest ran out of memory: ${oom.map((l) => l.text).join(' | ')}`);
   },
 });

@@ -2,6 +2,7 @@ import { defineSuite } from '../harness/suite/api.js';
 import type { SuiteContext } from '../harness/suite/api.js';
 import { monotonicRegressions, sampleClocks, type ClockSample } from './lib/clock-sample.js';
 import { afterStart } from './lib/triggers.js';
+import type { TimelineEvent } from '../harness/model/cell.js';
 
 const samples = new WeakMap<SuiteContext, Array<ClockSample & { after: string }>>();
 
@@ -14,17 +15,24 @@ async function sample(context: SuiteContext, after: string): Promise<void> {
 /**
  * Clocksources, monotonic time never going backwards across the cell's pause and migration events,
  * and wall-clock drift against the host before and after each event (and after correction).
- * Options: maxDriftMs (fail beyond it at the end, default 2000), events: [pause] to schedule a
- * pause and a clock correction of its own.
+ * Options: maxDriftMs (fail beyond it at the end, default 2000); events: [pause, migrate] to schedule
+ * them itself (pause: duration, default 1s), each followed by a clock correction unless correct: false.
  */
 export const clocks = defineSuite({
   name: 'clocks',
   description: 'clocksources, monotonic never backwards, wall-clock drift across pause/migration',
   events(_cell, options) {
     const wanted = Array.isArray(options.events) ? options.events.map(String) : [];
-    const events = [];
-    if (wanted.includes('pause')) events.push(afterStart('pause', { duration: options.pause ?? '1s' }, 1_000), afterStart('clock-correct', {}, 1_100));
-    if (wanted.includes('migrate')) events.push(afterStart('migrate', { 'max-bandwidth': '10G' }, 1_200));
+    const correct = options.correct !== false;
+    const events: TimelineEvent[] = [];
+    if (wanted.includes('pause')) {
+      events.push(afterStart('pause', { duration: options.pause ?? '1s' }, 1_000, 'pause (clocks)'));
+      if (correct) events.push(afterStart('clock-correct', {}, 1_100, 'clock-correct (clocks)'));
+    }
+    if (wanted.includes('migrate')) {
+      events.push(afterStart('migrate', { 'max-bandwidth': '10G' }, 1_200, 'migrate (clocks)'));
+      if (correct) events.push(afterStart('clock-correct', {}, 1_300, 'clock-correct after migrate (clocks)'));
+    }
     return events;
   },
   async before(context) {

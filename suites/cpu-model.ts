@@ -3,6 +3,7 @@ import { cpuArgument } from '../harness/machines/qemu/argv.js';
 import { asQemu } from './lib/qemu.js';
 import { compareFlags, qemuFeatureToFlag } from './lib/flags.js';
 import { hostCpuFlags } from './lib/host.js';
+import { parseCpuArgument } from './lib/cpu-arg.js';
 
 const list = (flags: string[], max = 8) => (flags.length === 0 ? 'none' : `${flags.slice(0, max).join(', ')}${flags.length > max ? ` and ${flags.length - max} more` : ''}`);
 
@@ -19,7 +20,9 @@ export const cpuModel = defineSuite({
     const qemu = asQemu(machine);
     let expected: string[] | undefined;
     if (qemu && !['host-passthrough', 'host-model'].includes(qemu.spec.cpuModel)) {
-      const expansion = await qemu.qmp.execute('query-cpu-model-expansion', { type: 'full', model: { name: cpuArgument(qemu.spec.cpuModel) } });
+      const { name, props } = parseCpuArgument(cpuArgument(qemu.spec.cpuModel));
+      const model = Object.keys(props).length > 0 ? { name, props } : { name };
+      const expansion = await qemu.qmp.execute('query-cpu-model-expansion', { type: 'full', model });
       expected = Object.entries(expansion.model.props ?? {})
         .filter(([, on]) => on === true)
         .map(([name]) => qemuFeatureToFlag(name));

@@ -26,6 +26,7 @@ describe('features QEMU dropped under TCG', () => {
       "qemu-system-x86_64: warning: TCG doesn't support requested feature: CPUID.01H:ECX.tsc-deadline [bit 24]",
       "qemu-system-x86_64: warning: TCG doesn't support requested feature: CPUID.07H:EBX.avx2 [bit 5]",
       "qemu-system-x86_64: warning: TCG doesn't support requested feature: CPUID.01H:ECX.vmx [bit 5]",
+      "qemu-system-x86_64: warning: TCG doesn't support requested feature: MSR(48EH).vmx-tsc-offset [bit 3]",
       'qemu-system-x86_64: warning: host doesn\'t support requested feature: CPUID.80000001H:ECX.svm [bit 2]',
       'qemu-system-x86_64: -device foo: something unrelated',
     ];

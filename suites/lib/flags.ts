@@ -35,11 +35,15 @@ export const WELL_KNOWN_FLAGS = new Set([
   'constant_tsc', 'nonstop_tsc', 'tsc_known_freq', 'rdtscp', 'lm', 'nx', 'pdpe1gb', 'clflushopt', 'clwb', '3dnowprefetch', 'abm', 'lahf_lm',
 ]);
 
-/** Features QEMU said TCG could not give the guest: "warning: TCG doesn't support requested feature: CPUID.01H:ECX.x2apic [bit 21]". */
+/**
+ * CPUID features QEMU said it could not give the guest: "warning: TCG doesn't support requested
+ * feature: CPUID.01H:ECX.vmx [bit 5]". VMX capability MSR bits ("MSR(48EH).vmx-tsc-offset") are
+ * not CPU flags and are left out.
+ */
 export function tcgDroppedFeatures(warnings: readonly string[]): string[] {
   const dropped = new Set<string>();
   for (const line of warnings) {
-    const match = /doesn't support requested feature: \S+?\.([A-Za-z0-9_.-]+) \[bit/.exec(line);
+    const match = /doesn't support requested feature: CPUID\.[0-9A-Fa-f]+H:[A-Z]+\.([A-Za-z0-9_.-]+) \[bit/.exec(line);
     if (match?.[1]) dropped.add(qemuFeatureToFlag(match[1]));
   }
   return [...dropped].sort();
