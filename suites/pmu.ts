@@ -1,9 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
-
-interface ProbeResult {
-  cycles: { ok: boolean; count?: number; errno?: string };
-  instructions: { ok: boolean; count?: number; errno?: string };
-}
+import { parseProbeOutput, probeFromFacts, type CounterState } from './lib/pmu-probe.js';
 
 /**
  * Can the application count architectural PMU events (hardware cycles, instructions) here? Runs
@@ -14,21 +10,22 @@ export const pmu = defineSuite({
   description: 'architectural perf events (cycles, instructions) available to the application',
   async check(context) {
     const { machine } = context;
-    const result = await machine.exec(['sh', '-c', 'command -v bw-perf-probe >/dev/null && exec bw-perf-probe || exec "$0"/bw-perf-probe', machine.payloadDir], { timeoutMs: 30_000 });
-    let probe: ProbeResult;
-    try {
-      probe = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as ProbeResult;
-    } catch {
-      context.skipCheck('perf events', `bw-perf-probe could not run here (exit ${result.exitCode}: ${result.stderr.trim() || 'no output'})`);
+    // In a guest the tool is on the PATH (/opt/bothworlds/bin); physical machines ran it at start (facts.pmu).
+    const result = await machine.exec(['sh', '-c', 'command -v bw-perf-probe >/dev/null || exit 127; exec bw-perf-probe'], { timeoutMs: 30_000 });
+    const probe = parseProbeOutput(result.stdout) ?? (context.facts.pmu ? probeFromFacts(context.facts.pmu) : undefined);
+    if (!probe) {
+      context.skipCheck('perf events', `bw-perf-probe could not run here (exit ${result.exitCode}: ${result.stderr.trim() || 'no output'}) and the machine collected no PMU facts`);
       return;
     }
     context.data('pmu', probe);
     context.metric('cycles_available', probe.cycles.ok ? 1 : 0, 'bool');
     context.metric('instructions_available', probe.instructions.ok ? 1 : 0, 'bool');
-    const why = (r: ProbeResult['cycles']) => (r.ok ? `counts (${r.count})` : `unavailable (${r.errno})`);
+    const why = (r: CounterState) => (r.ok ? `counts (${r.count})` : `unavailable (${r.errno})`);
     const model = `${context.facts.cpuModelName}${machine.accel !== 'none' ? ` under ${machine.accel.toUpperCase()}` : ''}`;
     context.check('perf events', true, `on ${model}: hardware cycles ${why(probe.cycles)}, instructions ${why(probe.instructions)}`);
     const required = Array.isArray(context.options.require) ? context.options.require.map(String) : [];
+    const virtual = machine.backend === 'qemu' || machine.backend === 'libvirt';
+    const perfmon = context.facts.cpuFlags.includes('arch_perfmon') ? '' : ', no arch_perfmon flag';
     for (const event of required) {
       const state = event === 'cycles' ? probe.cycles : event === 'instructions' ? probe.instructions : undefined;
       if (!state) {
@@ -40,7 +37,9 @@ export const pmu = defineSuite({
         state.ok,
         state.ok
           ? `hardware ${event} can be counted`
-          : `hardware ${event} counter unavailable in the guest (${state.errno}): the vCPU exposes no architectural PMU (${model}${context.facts.cpuFlags.includes('arch_perfmon') ? '' : ', no arch_perfmon flag'})`,
+          : virtual
+            ? `hardware ${event} counter unavailable in the guest (${state.errno}): the vCPU exposes no architectural PMU (${model}${perfmon})`
+            : `hardware ${event} counter unavailable on this ${machine.backend} machine (${state.errno}): no PMU for this process (${model}${perfmon}; a VM host without PMU passthrough, perf_event_paranoid, or a container's seccomp)`,
       );
     }
   },
