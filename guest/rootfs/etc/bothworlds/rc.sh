@@ -20,6 +20,8 @@ until port_named org.qemu.guest_agent.0 >/dev/null || [ $tries -ge 300 ]; do
   sleep 0.01
   tries=$((tries + 1))
 done
-app=$(port_named bothworlds.app) && ln -sf "$app" /dev/bothworlds-app
+# A virtio port opens once at a time, but several applications may run: they all write to a FIFO
+# that app-output.sh copies to the port, line by line (writes up to PIPE_BUF never interleave).
+app=$(port_named bothworlds.app) && mkfifo /run/bothworlds-app && ln -sf /run/bothworlds-app /dev/bothworlds-app
 hostname bothworlds
 echo "bothworlds: ports agent=$(port_named org.qemu.guest_agent.0 || echo none) app=${app:-none} heartbeat=$(port_named bothworlds.heartbeat || echo none)"
