@@ -6,6 +6,10 @@ import type { TimelineEvent } from '../model/cell.js';
 import { startQemuMachine, type QemuMachine } from '../machines/qemu/machine.js';
 import { onlineCpus, memInfo } from '../machines/guest-view.js';
 import { runTimeline, unsupportedEvent } from './timeline.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeCachePath, probeCpuDeviceDel } from '../machines/qemu/controls/cpu-unplug-probe.js';
 
 const at = (afterMs: number, kind: string, params: Record<string, unknown> = {}): TimelineEvent => ({ kind, trigger: { kind: 'at', afterMs }, params });
 
@@ -40,19 +44,49 @@ describe('mid-test events on a real QEMU guest', () => {
     expect(plug!.metrics.cpus_after!.value).toBe(2);
     console.log(`cpu-plug: ack ${(plug!.acknowledgedAtMs! - plug!.requestedAtMs).toFixed(0)} ms, seen ${(plug!.observedAtMs! - plug!.requestedAtMs).toFixed(0)} ms`);
     ok(unplug);
+    expect(unplug!.metrics.cpus_after!.value).toBe(1);
     expect(await onlineCpus(machine)).toBe(1);
+    const step = (unplug!.detail!.steps as Array<{ method: string; why: string }>)[0]!;
+    expect(step.why).toMatch(/device_del probe on QEMU \d+\.\d+\.\d+/);
+    console.log(`cpu-unplug: ${step.method} (${step.why})`);
     const [again] = await timeline(machine, [at(0, 'cpu-plug')]);
     ok(again);
   });
 
+  it('probes vCPU device_del once per QEMU version and caches the answer on disk', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bw-probe-'));
+    scope.registerTempDir(root);
+    const started = performance.now();
+    const answer = await probeCpuDeviceDel(machine, { cacheRoot: root });
+    const probeMs = performance.now() - started;
+    const { qemu } = machine.qmp.greeting.QMP.version;
+    const file = probeCachePath(`${answer.qemu}-${answer.accel}`, root);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(answer);
+    // QEMU-NOTES: 7.2 under TCG ejects the CPU, then crashes on the next plug.
+    if (qemu.major === 7 && qemu.minor === 2 && machine.accel === 'tcg') expect(answer.works).toBe(false);
+    expect(answer.detail).toMatch(/device_del bwcpu\d+/);
+    const again = performance.now();
+    expect(await probeCpuDeviceDel(machine, { cacheRoot: root })).toEqual(answer);
+    expect(performance.now() - again).toBeLessThan(100);
+    console.log(`cpu device_del probe: works=${answer.works} in ${probeMs.toFixed(0)} ms: ${answer.detail}`);
+  });
+
   it('hot-plugs memory and ballons down and back up', async () => {
-    const [plug] = await timeline(machine, [at(0, 'mem-plug', { size: '128M' })]);
+    const [plug, unplug, replug] = await timeline(machine, [at(0, 'mem-plug', { size: '128M' }), at(0, 'mem-unplug'), at(0, 'mem-plug', { size: '128M' })]);
     ok(plug);
     expect(plug!.metrics.memtotal_after_kib!.value - plug!.metrics.memtotal_before_kib!.value).toBeGreaterThan(100 * 1024);
+    console.log(`mem-plug: ack ${(plug!.acknowledgedAtMs! - plug!.requestedAtMs).toFixed(0)} ms, seen ${(plug!.observedAtMs! - plug!.requestedAtMs).toFixed(0)} ms`);
+    // Unplug is attempted; a guest that cannot give the memory back says so with its reason.
+    if (unplug!.outcome === 'ok') expect(unplug!.metrics.memtotal_after_kib!.value).toBeLessThan(unplug!.metrics.memtotal_before_kib!.value);
+    else expect(unplug!.error).toMatchObject({ code: 'DIMM_UNPLUG_REFUSED', message: expect.stringMatching(/bwdimm\d+/) });
+    console.log(`mem-unplug: ${unplug!.outcome} ${unplug!.error?.message ?? `in ${unplug!.metrics.unplug_ms?.value.toFixed(0)} ms`}`);
+    ok(replug);
     const [down, up] = await timeline(machine, [at(0, 'balloon', { target: '50%' }), at(0, 'balloon', { target: '100%' })]);
     ok(down);
     expect(down!.metrics.memavailable_after_kib!.value).toBeLessThan(down!.metrics.memavailable_before_kib!.value);
+    expect(down!.detail).toMatchObject({ memTotalKiBBefore: expect.any(Number), memAvailableKiBAfter: expect.any(Number) });
     ok(up);
+    expect(up!.metrics.memavailable_after_kib!.value).toBeGreaterThan(down!.metrics.memavailable_after_kib!.value);
     console.log(`balloon 50%: ${down!.metrics.balloon_ms!.value.toFixed(0)} ms; back: ${up!.metrics.balloon_ms!.value.toFixed(0)} ms`);
   });
 
@@ -147,6 +181,19 @@ describe('the demo application across events', () => {
   });
   afterAll(() => scope.dispose());
 
+  it('migrates a guest dirtying memory: both downtimes recorded, the application alive on the destination', async () => {
+    // One vCPU: a multi-vCPU TCG guest that dirties memory hangs or panics after migration on QEMU
+    // 7.2 (measured: 2 and 3 vCPUs, 64 MiB dirtied; an idle multi-vCPU guest migrates fine).
+    const dirty = await machine.spawn(['bw-dirty-mem', '--mib', '64']);
+    await machine.output.waitForLine(/dirty-mem ready/, 30_000, 'app');
+    const [migration] = await timeline(machine, [at(0, 'migrate')]);
+    ok(migration);
+    expect(migration!.metrics.downtime_qemu_ms!.value).toBeGreaterThan(0);
+    expect(migration!.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
+    expect((await machine.exec(['demo-server', '--health', '--socket', '/run/demo.sock'])).stdout).toMatch(/^ok workers=1/);
+    await dirty.kill('KILL');
+  });
+
   it('plugs 1→3 vCPUs mid-run and the application sees 3 online CPUs', async () => {
     const [plug] = await timeline(machine, [at(0, 'cpu-plug', { count: 2 })]);
     ok(plug);
@@ -159,16 +206,6 @@ describe('the demo application across events', () => {
     ok(plug);
     ok(unplug);
     expect(unplug!.metrics.memtotal_after_kib!.value).toBe(plug!.metrics.memtotal_before_kib!.value);
-  });
-
-  it('migrates a guest dirtying memory: both downtimes recorded, the application alive on the destination', async () => {
-    await machine.spawn(['bw-dirty-mem', '--mib', '64']);
-    await machine.output.waitForLine(/dirty-mem ready/, 30_000, 'app');
-    const [migration] = await timeline(machine, [at(0, 'migrate')]);
-    ok(migration);
-    expect(migration!.metrics.downtime_qemu_ms!.value).toBeGreaterThan(0);
-    expect(migration!.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
-    expect((await machine.exec(['demo-server', '--health', '--socket', '/run/demo.sock'])).stdout).toMatch(/^ok workers=3/);
   });
 
   it('fails cleanly when the destination lacks a hot-plugged DIMM, and the source survives', async () => {

@@ -57,7 +57,9 @@ describe('timeline triggers', () => {
     expect(done.every((r) => r.outcome === 'ok')).toBe(true);
     expect(calls[0]!.start - start).toBeGreaterThanOrEqual(49);
     expect(calls[1]!.start - start).toBeGreaterThanOrEqual(199);
-    expect(done[0]!.requestedAtMs).toBeCloseTo(start + 50 - machine.origin, -1);
+    // Timers may fire late on a busy host, never early.
+    expect(done[0]!.requestedAtMs).toBeGreaterThanOrEqual(start + 49 - machine.origin);
+    expect(done[0]!.requestedAtMs).toBeLessThan(start + 150 - machine.origin);
     expect(seen).toHaveLength(2);
   });
 

@@ -1,4 +1,6 @@
 import { InfrastructureError } from '../../../core/errors.js';
+import { metric } from '../../../model/metrics.js';
+import type { QmpEvent } from '../../../qmp/client.js';
 import type { Ack, MachineControls } from '../../machine.js';
 import type { QemuMachine } from '../machine.js';
 
@@ -16,28 +18,70 @@ export function createMemoryControl(machine: QemuMachine): NonNullable<MachineCo
       machine.hotplugged.push({ id: memdev, command: 'object-add', args: objectArgs });
       const deviceArgs = { driver: 'pc-dimm', id, memdev };
       await machine.qmp.execute('device_add', deviceArgs);
-      machine.hotplugged.push({ id, command: 'device_add', args: deviceArgs });
+      // Pin the slot and address QEMU chose, so a migration destination replays the same layout
+      // (after an unplug the next DIMM may not land where a fresh QEMU would put it).
+      const placed = (await machine.qmp.execute('query-memory-devices')).find((d) => d.type === 'dimm' && d.data.id === id);
+      const pinned = placed?.type === 'dimm' ? { ...deviceArgs, addr: placed.data.addr, slot: placed.data.slot } : deviceArgs;
+      machine.hotplugged.push({ id, command: 'device_add', args: pinned });
       return { id, acknowledgedAt: performance.now(), metrics: {}, detail: { dimm: id, memdev, sizeMiB } };
     },
-    async unplug(id?: string): Promise<Ack> {
+    async unplug(id?: string, timeoutMs = 10_000): Promise<Ack> {
       const dimm = id ?? [...machine.hotplugged].reverse().find((r) => r.command === 'device_add' && r.args.driver === 'pc-dimm')?.id;
       if (!dimm) throw new InfrastructureError('NO_DIMM', 'no hot-plugged DIMM to unplug');
       const record = machine.hotplugged.find((r) => r.id === dimm);
       const memdev = record?.args.memdev as string | undefined;
-      const deleted = machine.qmp.waitForEvent('DEVICE_DELETED', { match: { device: dimm }, timeoutMs: 15_000 });
-      await machine.qmp.execute('device_del', { id: dimm });
-      try {
-        await deleted;
-      } catch (error) {
-        throw new InfrastructureError('DIMM_UNPLUG_REFUSED', `the guest did not release DIMM ${dimm} within 15 s (its memory may be in use: not movable)`, { cause: error });
-      }
+      const started = performance.now();
+      await ejected(machine, dimm, timeoutMs);
       const acknowledgedAt = performance.now();
       if (memdev) await machine.qmp.execute('object-del', { id: memdev });
       for (const gone of [dimm, memdev]) {
         const index = machine.hotplugged.findIndex((r) => r.id === gone);
         if (index >= 0) machine.hotplugged.splice(index, 1);
       }
-      return { acknowledgedAt, metrics: {}, detail: { dimm, memdev } };
+      return { acknowledgedAt, metrics: { unplug_ms: metric(acknowledgedAt - started, 'ms') }, detail: { dimm, memdev } };
     },
   };
+}
+
+/** ACPI _OST status codes a guest answers an eject request with (ACPI 6, table 6-207). */
+const OST_STATUS: Record<number, string> = {
+  1: 'non-specific failure',
+  0x80: 'ejection not supported by the guest',
+  0x81: 'device in use by an application',
+  0x82: 'device busy',
+  0x83: 'ejection dependency is busy',
+};
+
+/**
+ * `device_del`, then DEVICE_DELETED (subscribed first). A guest that cannot offline the DIMM's
+ * memory answers the eject with an ACPI _OST failure (QEMU's ACPI_DEVICE_OST event): that is
+ * reported at once with the guest's reason instead of waiting out the deadline.
+ */
+async function ejected(machine: QemuMachine, dimm: string, timeoutMs: number): Promise<void> {
+  let onEvent!: (event: QmpEvent) => void;
+  const refused = new Promise<never>((_, reject) => {
+    onEvent = (event) => {
+      const info = (event.data.info ?? {}) as { device?: string; status?: number; source?: number };
+      if (event.event !== 'ACPI_DEVICE_OST' || info.device !== dimm || !info.status || info.status === 0x84) return;
+      reject(
+        new InfrastructureError(
+          'DIMM_UNPLUG_REFUSED',
+          `the guest refused to eject DIMM ${dimm}: ACPI _OST status 0x${info.status.toString(16)} (${OST_STATUS[info.status] ?? 'unknown'}); its memory is in use (not movable: online it as online_movable to make it removable)`,
+        ),
+      );
+    };
+  });
+  machine.qmp.on('event', onEvent);
+  const deleted = machine.qmp.waitForEvent('DEVICE_DELETED', { match: { device: dimm }, timeoutMs });
+  deleted.catch(() => undefined);
+  refused.catch(() => undefined);
+  try {
+    await machine.qmp.execute('device_del', { id: dimm });
+    await Promise.race([deleted, refused]).catch((error: unknown) => {
+      if (error instanceof InfrastructureError && error.code === 'DIMM_UNPLUG_REFUSED') throw error;
+      throw new InfrastructureError('DIMM_UNPLUG_REFUSED', `the guest did not release DIMM ${dimm} within ${timeoutMs} ms (its memory may be in use: not movable)`, { cause: error });
+    });
+  } finally {
+    machine.qmp.off('event', onEvent);
+  }
 }

@@ -35,21 +35,29 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
         name: `${machine.name}-dst${n}`,
         config: { ...machine.launch, incoming: 'defer' },
       });
+      // A vCPU the guest has offlined does not survive a TCG migration on QEMU 7.2 (the destination
+      // guest panics at once: measured, see the report); bring such vCPUs online for the move and
+      // offline them again on the destination.
+      const offlined = (await machine.agent.getVcpus()).filter((v) => !v.online).map((v) => v['logical-id']);
+      if (offlined.length > 0) await machine.agent.setVcpus(offlined.map((id) => ({ 'logical-id': id, online: true })));
       let handedOver = false;
       const watch = new HeartbeatWatch(machine.output);
       try {
         if (!options.skipDeviceReplay) {
           for (const record of machine.hotplugged) await destination.qmp.executeRaw(record.command, record.args);
+          await sameLayout(source.qmp, destination.qmp);
         }
         await configure(source.qmp, destination.qmp, options);
         const uri = options.transport === 'tcp' ? `tcp:127.0.0.1:${await freePort()}` : `unix:${join(destination.runDir, 'migrate.sock')}`;
         await destination.qmp.execute('migrate-incoming', { uri });
         const requested = performance.now();
         await source.qmp.execute('migrate', { uri });
+        const accepted = performance.now();
         const series: Record<string, Series> = {
           throttle: { name: 'cpu throttle', unit: 'percent', points: [] },
           dirty: { name: 'dirty rate', unit: 'bytes/s', points: [] },
           remaining: { name: 'remaining RAM', unit: 'bytes', points: [] },
+          transferred: { name: 'transferred RAM', unit: 'bytes', points: [] },
         };
         const deadline = requested + (options.timeoutMs ?? 60_000);
         let info: MigrationInfo = {};
@@ -61,13 +69,14 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
           if (info.ram) {
             series.dirty!.points.push([t, info.ram['dirty-pages-rate'] * (info.ram['page-size'] || 4096)]);
             series.remaining!.points.push([t, info.ram.remaining]);
+            series.transferred!.points.push([t, info.ram.transferred]);
           }
           if (info.status === 'completed' || info.status === 'failed' || info.status === 'cancelled') break;
           if (options.postcopy && !postcopyStarted && info.status === 'active' && (info.ram?.['dirty-sync-count'] ?? 0) >= 2) {
             await source.qmp.execute('migrate-start-postcopy');
             postcopyStarted = true;
           }
-          if (performance.now() > deadline) return await cancel(machine, source.qmp, destination, info, series, watch, started);
+          if (performance.now() > deadline) return await cancel(machine, source.qmp, destination, info, series, watch, started, offlined);
           await sleep(POLL_MS);
         }
         if (info.status !== 'completed') {
@@ -79,6 +88,7 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
         await destination.waitForAgent(30_000);
         machine.adopt(destination);
         handedOver = true;
+        if (offlined.length > 0) await machine.agent.setVcpus(offlined.map((id) => ({ 'logical-id': id, online: false })));
         await watch.nextBeat(2_000);
         const gap = watch.stop();
         await source.stop();
@@ -91,6 +101,8 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
           heartbeat_missed_beats: metric(gap.missedBeats, 'count'),
           guest_monotonic_gap_ms: metric(gap.guestMonotonicGapMs, 'ms'),
           wall_ms: metric(completedAt - started, 'ms'),
+          destination_setup_ms: metric(requested - started, 'ms'),
+          expected_downtime_ms: metric(info['expected-downtime'] ?? 0, 'ms'),
           ...(ram
             ? {
                 transferred_bytes: metric(ram.transferred, 'bytes'),
@@ -98,15 +110,19 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
                 duplicate_pages: metric(ram.duplicate, 'count'),
                 normal_pages: metric(ram.normal, 'count'),
                 passes: metric(ram['dirty-sync-count'], 'count'),
-                mbps: metric(ram.mbps, 'count'),
+                throughput_bytes_per_s: metric((ram.mbps * 1e6) / 8, 'bytes/s'),
+                dirty_rate_bytes_per_s: metric(ram['dirty-pages-rate'] * (ram['page-size'] || 4096), 'bytes/s'),
               }
             : {}),
           max_throttle_percent: metric(Math.max(0, ...series.throttle!.points.map((p) => p[1])), 'percent'),
         };
-        return { status: 'completed', acknowledgedAt: completedAt, metrics, series: Object.values(series), detail: { uri, postcopy: postcopyStarted, heartbeatBeats: gap.beats } };
+        return { status: 'completed', acknowledgedAt: accepted, metrics, series: Object.values(series), detail: { uri, postcopy: postcopyStarted, heartbeatBeats: gap.beats, ...(offlined.length > 0 ? { offlineVcpusOnlinedForTheMove: offlined } : {}) } };
       } catch (error) {
         watch.stop();
-        if (!handedOver) await destination.stop().catch(() => undefined);
+        if (!handedOver) {
+          await destination.stop().catch(() => undefined);
+          if (offlined.length > 0) await machine.agent.setVcpus(offlined.map((id) => ({ 'logical-id': id, online: false }))).catch(() => undefined);
+        }
         throw error;
       }
     },
@@ -139,6 +155,7 @@ async function cancel(
   series: Record<string, Series>,
   watch: HeartbeatWatch,
   started: number,
+  offlined: number[],
 ): Promise<MigrationReport> {
   await source.execute('migrate_cancel');
   await pollUntil(() => source.execute('query-migrate'), (i) => i.status === 'cancelled' || i.status === 'failed' || i.status === 'completed', {
@@ -151,6 +168,7 @@ async function cancel(
   // The source must still be running and answering.
   await machine.agent.ping({ timeoutMs: 10_000 });
   const ram = last.ram;
+  if (offlined.length > 0) await machine.agent.setVcpus(offlined.map((id) => ({ 'logical-id': id, online: false })));
   return {
     status: 'cancelled',
     acknowledgedAt: performance.now(),
@@ -165,6 +183,23 @@ async function cancel(
     series: Object.values(series),
     detail: { reason: 'did not converge before its deadline; cancelled, the source keeps running' },
   };
+}
+
+/**
+ * The destination must have the source's memory layout before the RAM arrives: compare the DIMMs
+ * (id, address, size) on both sides, so a replay that placed one elsewhere fails here with both
+ * layouts instead of corrupting the guest after the switch-over.
+ */
+async function sameLayout(source: QmpClient, destination: QmpClient): Promise<void> {
+  const layout = async (qmp: QmpClient) =>
+    (await qmp.execute('query-memory-devices'))
+      .map((d) => ('addr' in d.data ? `${d.data.id ?? '?'}@0x${d.data.addr.toString(16)}+${d.data.size}` : `${d.data.id ?? '?'}:${d.type}`))
+      .sort()
+      .join(', ');
+  const [here, there] = await Promise.all([layout(source), layout(destination)]);
+  if (here !== there) {
+    throw new InfrastructureError('MIGRATION_LAYOUT_MISMATCH', `the migration destination's memory devices differ from the source's after replay: source [${here}], destination [${there}]`);
+  }
 }
 
 async function freePort(): Promise<number> {
