@@ -89,13 +89,13 @@ describe('built-in suites on real guests', () => {
     expect(suite.metrics.app_parallelism_after!.value).toBe(2);
   });
 
-  it('migration-survival fails a migration whose downtime exceeds what the application tolerates', async () => {
+  it('migration-survival fails a migration whose downtime exceeds what the application tolerates; monotonic time carries over to the destination', async () => {
     const started = performance.now();
     const result = await runOneCell(
       defineCell({
         machine: { cpuModel: 'max', memoryMiB: 256 },
         app: demo([]),
-        suites: [{ name: 'migration-survival', options: { maxDowntimeMs: 1 } }],
+        suites: [{ name: 'migration-survival', options: { maxDowntimeMs: 1 } }, { name: 'clocks', options: { maxDriftMs: 60_000 } }],
       }),
       { snapshots: true },
     );
@@ -105,5 +105,9 @@ describe('built-in suites on real guests', () => {
     const byName = Object.fromEntries(suite.checks.map((c) => [c.name, c]));
     expect(byName['app on the destination']!.outcome, byName['app on the destination']!.message).toBe('passed');
     expect(suite.reason).toMatch(/^downtime within tolerance: downtime \d+ ms \(heartbeat\) exceeds the application's tolerance of 1 ms$/);
+    // clocks sampled the guest on the destination too: monotonic time carried over
+    const clocks = suiteOf(result, 'clocks');
+    expect(clocks.outcome, clocks.reason).toBe('passed');
+    expect(clocks.checks.find((c) => c.name === 'monotonic never backwards')!.message).toMatch(/start → migrate \(migration-survival\) → end/);
   });
 });
