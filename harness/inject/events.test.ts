@@ -165,6 +165,19 @@ describe('timeline triggers', () => {
     expect(fired[0]!.requestedAtMs).toBeGreaterThanOrEqual(line.t);
     expect(records.find((r) => r.outcome === 'skipped')!.reason).toMatch(/never came/);
   });
+
+  it('migrates over tcp with postcopy while a program dirties memory', async () => {
+    await machine.spawn(['bw-dirty-mem', '--mib', '64']);
+    await machine.output.waitForLine(/dirty-mem ready/, 30_000, 'app');
+    const sourcePid = machine.instance.process.pid;
+    const [migration] = await timeline(machine, [at(0, 'migrate', { transport: 'tcp', postcopy: true, 'max-bandwidth': '64M' })]);
+    ok(migration);
+    expect(migration!.detail).toMatchObject({ uri: expect.stringMatching(/^tcp:127\.0\.0\.1:\d+$/), postcopy: true });
+    expect(() => process.kill(sourcePid, 0)).toThrow();
+    expect(migration!.series!.find((s) => s.name === 'transferred RAM')!.points.length).toBeGreaterThan(0);
+    const m = migration!.metrics;
+    console.log(`postcopy over tcp, 64 MiB dirtied: total ${m.total_ms!.value} ms, downtime QEMU ${m.downtime_qemu_ms!.value} ms, heartbeat gap ${m.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
+  });
 });
 
 /** The demo application across events: what a user's cell sees. */
