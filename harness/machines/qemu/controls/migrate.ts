@@ -168,20 +168,21 @@ async function cancel(
   // The source must still be running and answering.
   await machine.agent.ping({ timeoutMs: 10_000 });
   const ram = last.ram;
+  const dirtyRate = await dirtyRateOf(source, last);
   if (offlined.length > 0) await machine.agent.setVcpus(offlined.map((id) => ({ 'logical-id': id, online: false })));
   return {
     status: 'cancelled',
     acknowledgedAt: performance.now(),
     metrics: {
       wall_ms: metric(performance.now() - started, 'ms'),
-      dirty_rate_bytes_per_s: metric(ram ? ram['dirty-pages-rate'] * (ram['page-size'] || 4096) : 0, 'bytes/s'),
+      dirty_rate_bytes_per_s: metric(dirtyRate.bytesPerSec, 'bytes/s'),
       expected_downtime_ms: metric(last['expected-downtime'] ?? 0, 'ms'),
       remaining_bytes: metric(ram?.remaining ?? 0, 'bytes'),
       passes: metric(ram?.['dirty-sync-count'] ?? 0, 'count'),
       max_throttle_percent: metric(Math.max(0, ...series.throttle!.points.map((p) => p[1])), 'percent'),
     },
     series: Object.values(series),
-    detail: { reason: 'did not converge before its deadline; cancelled, the source keeps running' },
+    detail: { reason: 'did not converge before its deadline; cancelled, the source keeps running', dirtyRateFrom: dirtyRate.from },
   };
 }
 
@@ -199,6 +200,28 @@ async function sameLayout(source: QmpClient, destination: QmpClient): Promise<vo
   const [here, there] = await Promise.all([layout(source), layout(destination)]);
   if (here !== there) {
     throw new InfrastructureError('MIGRATION_LAYOUT_MISMATCH', `the migration destination's memory devices differ from the source's after replay: source [${here}], destination [${there}]`);
+  }
+}
+
+/**
+ * The guest's dirty rate: QEMU's own from the migration once a pass has finished; before that
+ * (a bandwidth so low the first pass never ends) `dirty-pages-rate` is still 0, so it is measured
+ * for a second with `calc-dirty-rate` on the source (QEMU >= 5.2, reported in MiB/s).
+ */
+async function dirtyRateOf(source: QmpClient, last: MigrationInfo): Promise<{ bytesPerSec: number; from: string }> {
+  const ram = last.ram;
+  const fromMigration = ram ? ram['dirty-pages-rate'] * (ram['page-size'] || 4096) : 0;
+  if (fromMigration > 0) return { bytesPerSec: fromMigration, from: 'query-migrate dirty-pages-rate' };
+  try {
+    await source.executeRaw('calc-dirty-rate', { 'calc-time': 1 });
+    const measured = (await pollUntil(
+      () => source.executeRaw('query-dirty-rate') as Promise<{ status: string; 'dirty-rate'?: number }>,
+      (r) => r.status === 'measured',
+      { timeoutMs: 5_000, intervalMs: 100, what: 'calc-dirty-rate to finish' },
+    )) as { 'dirty-rate'?: number };
+    return { bytesPerSec: (measured['dirty-rate'] ?? 0) * 1024 * 1024, from: 'calc-dirty-rate over 1 s (no migration pass had finished)' };
+  } catch {
+    return { bytesPerSec: 0, from: 'unknown: no migration pass finished and calc-dirty-rate failed' };
   }
 }
 
