@@ -37,11 +37,8 @@ export function createCpuControl(machine: QemuMachine): NonNullable<MachineContr
         { timeoutMs: 20_000, intervalMs: 20, what: `the guest to see hot-plugged vCPU ${id}` },
       );
       const added = vcpus.filter((v) => !before.has(v['logical-id']));
-      if (!machine.autoOnline) {
-        const offline = added.filter((v) => !v.online);
-        if (offline.length > 0) await machine.agent.setVcpus(offline.map((v) => ({ 'logical-id': v['logical-id'], online: true })));
-      }
-      return { acknowledgedAt, metrics: {}, detail: { device: id, logicalIds: added.map((v) => v['logical-id']), onlinedBy: machine.autoOnline ? 'guest auto-online' : 'guest agent' } };
+      const onlinedBy = await onlineAdded(machine, added.map((v) => v['logical-id']));
+      return { acknowledgedAt, metrics: {}, detail: { device: id, logicalIds: added.map((v) => v['logical-id']), onlinedBy } };
     },
     async unplug(): Promise<Ack> {
       const plugged = [...machine.hotplugged].reverse().find((r) => r.command === 'device_add' && r.id.startsWith('bwcpu'));
@@ -62,6 +59,28 @@ export function createCpuControl(machine: QemuMachine): NonNullable<MachineContr
       return { acknowledgedAt: performance.now(), metrics: {}, detail: { logicalId: victim['logical-id'], method: 'offline through the guest agent', why } };
     },
   };
+}
+
+/**
+ * Bring the new vCPUs online and see them online. With auto-online the guest does it itself; if it
+ * has not within 2 s (a busy TCG host delays the uevent), or an agent request did not take, the
+ * agent asks again — a vCPU plug must not fail for want of a second request.
+ */
+async function onlineAdded(machine: QemuMachine, ids: number[]): Promise<string> {
+  const offline = async () => (await machine.agent.getVcpus()).filter((v) => ids.includes(v['logical-id']) && !v.online).map((v) => v['logical-id']);
+  let by = machine.autoOnline ? 'guest auto-online' : 'guest agent';
+  if (machine.autoOnline) {
+    const left = await pollUntil(offline, (list) => list.length === 0, { timeoutMs: 2_000, intervalMs: 20, what: 'auto-online' }).catch(() => undefined);
+    if (left) return by;
+    by = 'guest agent (auto-online did not act within 2 s)';
+  }
+  for (let attempt = 1; ; attempt++) {
+    const pending = await offline();
+    if (pending.length === 0) return by;
+    if (attempt > 3) throw new InfrastructureError('CPU_ONLINE', `the guest kept vCPU(s) ${pending.join(', ')} offline after ${attempt - 1} guest-set-vcpus requests`);
+    await machine.agent.setVcpus(pending.map((id) => ({ 'logical-id': id, online: true }))).catch(() => undefined);
+    await pollUntil(offline, (list) => list.length === 0, { timeoutMs: 3_000, intervalMs: 20, what: 'vCPUs online' }).catch(() => undefined);
+  }
 }
 
 /** A real vCPU unplug, where the probe showed it safe: the guest ejects it, QEMU reports DEVICE_DELETED. */
