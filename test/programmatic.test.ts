@@ -59,10 +59,15 @@ describe('programmatic API', () => {
           { name: 'clocks', options: {} },
         ],
         timeoutMs: 240_000,
+        // QEMU 7.2 under TCG: on a loaded host the destination guest occasionally panics after the
+        // switch-over ("Fatal exception in interrupt", 1 in 3 loaded runs). That is an `error`
+        // (infrastructure), which is exactly what the retry policy is for; attempts are recorded.
+        retries: 1,
       }),
       { snapshots: true },
     );
     expect(result.outcome, `${result.reason} ${JSON.stringify(result.suites.map((s) => [s.suite, s.outcome, s.reason]))}`).toBe('passed');
+    expect(result.attempts.at(-1)!.outcome).toBe('passed');
     const migration = result.events.find((e) => e.kind === 'migrate')!;
     expect(migration.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
     const survival = result.suites.find((s) => s.suite === 'migration-survival')!;
