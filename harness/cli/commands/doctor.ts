@@ -8,6 +8,8 @@ import { EXIT } from '../exit-codes.js';
 interface Finding {
   what: string;
   ok: boolean;
+  /** Not fatal: bothworlds works without it (KVM: cells run under TCG). */
+  optional?: boolean;
   detail: string;
   advice?: string;
 }
@@ -35,6 +37,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
     findings.push({
       what: 'KVM',
       ok: kvm.usable,
+      optional: true,
       detail: `${kvm.usable ? 'usable' : 'not usable'}: ${kvm.reason}${kvm.probeMs ? ` (probe ${kvm.probeMs.toFixed(0)} ms)` : ' (cached probe; --fresh to re-probe)'}`,
       ...(kvm.usable ? {} : { advice: 'cells run under TCG (slower); host-passthrough/host-model cells are skipped. On a real host: load kvm_intel/kvm_amd and give this user access to /dev/kvm' }),
     });
@@ -49,7 +52,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
     ...(cores < 2 ? { advice: 'a TCG guest needs a core; with one core cells run one at a time' } : {}),
   });
   for (const f of findings) {
-    process.stdout.write(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.what.padEnd(12)} ${f.detail}\n`);
+    process.stdout.write(`${f.ok ? 'ok  ' : f.optional ? 'warn' : 'FAIL'}  ${f.what.padEnd(12)} ${f.detail}\n`);
     if (f.advice) process.stdout.write(`      ${''.padEnd(12)} → ${f.advice}\n`);
   }
   const blocking = findings.filter((f) => !f.ok && f.what !== 'KVM');
