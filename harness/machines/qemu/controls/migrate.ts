@@ -181,7 +181,8 @@ async function cancel(
 /**
  * A guest that panics on the destination fails the migration at once with the kernel's words,
  * instead of after the agent's 30 s deadline. (QEMU 7.2 under TCG intermittently corrupts a guest
- * with more than one vCPU across migration: measured about 1 in 3 with an application running.)
+ * with more than one vCPU across migration: 4 of 8 runs of a 2-vCPU guest with a shell loop, after a
+ * vCPU plug and a balloon; idle or single-vCPU guests migrated every time in these tests.)
  */
 function watchForPanic(machine: QemuMachine): { seen: Promise<never>; stop(): void } {
   const recent: string[] = [];
