@@ -5,7 +5,7 @@ import { withDeadline } from '../core/deadline.js';
 import { abortable, connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
 import type { ExecResult } from '../machines/machine.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
-import { runToCompletion } from './exec.js';
+import { runToCompletion, guestExecArguments } from './exec.js';
 import { readGuestFile, writeGuestFile } from './files.js';
 
 export interface GuestVcpu {
@@ -134,15 +134,8 @@ export class GuestAgent {
   }
 
   execStart(command: string[], options: GuestExecOptions = {}): Promise<number> {
-    const [path, ...arg] = command;
-    if (!path) return Promise.reject(new ConfigError('QGA_EXEC_EMPTY', 'guest exec needs a command (got an empty argv)'));
-    return this.command<{ pid: number }>('guest-exec', {
-      path,
-      arg,
-      'capture-output': true,
-      ...(options.env ? { env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
-      ...(options.input !== undefined ? { 'input-data': Buffer.from(options.input).toString('base64') } : {}),
-    }).then((r) => r.pid);
+    if (!command[0]) return Promise.reject(new ConfigError('QGA_EXEC_EMPTY', 'guest exec needs a command (got an empty argv)'));
+    return this.command<{ pid: number }>('guest-exec', guestExecArguments(command, options)).then((r) => r.pid);
   }
 
   execStatus(pid: number): Promise<GuestExecStatus> {

@@ -11,6 +11,18 @@ export interface ExecTransport {
 
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 
+/** The arguments of `guest-exec` for an argv (output captured; environment and input optional). */
+export function guestExecArguments(command: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Record<string, unknown> {
+  const [path, ...arg] = command;
+  return {
+    path,
+    arg,
+    'capture-output': true,
+    ...(options.env ? { env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
+    ...(options.input !== undefined ? { 'input-data': Buffer.from(options.input).toString('base64') } : {}),
+  };
+}
+
 /** Linux numbering (the guest is Linux/x86 like the host): 9 → SIGKILL. */
 export function signalName(signal: number | undefined): string | undefined {
   if (signal === undefined) return undefined;

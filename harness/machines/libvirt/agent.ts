@@ -1,6 +1,6 @@
 import type { ExecResult } from '../machine.js';
 import type { GuestExecStatus, GuestVcpu } from '../../qga/client.js';
-import { runToCompletion } from '../../qga/exec.js';
+import { guestExecArguments, runToCompletion } from '../../qga/exec.js';
 import { readGuestFile, writeGuestFile } from '../../qga/files.js';
 import { AgentError } from '../../qga/errors.js';
 import { InfrastructureError } from '../../core/errors.js';
@@ -49,14 +49,7 @@ export class VirshAgent {
   }
 
   execStart(command: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<number> {
-    const [path, ...arg] = command;
-    return this.command<{ pid: number }>('guest-exec', {
-      path,
-      arg,
-      'capture-output': true,
-      ...(options.env ? { env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
-      ...(options.input !== undefined ? { 'input-data': Buffer.from(options.input).toString('base64') } : {}),
-    }).then((r) => r.pid);
+    return this.command<{ pid: number }>('guest-exec', guestExecArguments(command, options)).then((r) => r.pid);
   }
 
   execStatus(pid: number): Promise<GuestExecStatus> {

@@ -1,17 +1,15 @@
+import { AgentMachine } from '../agent-machine.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError, UnsupportedError, attachCleanupError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
-import type { MachineFacts } from '../../model/facts.js';
 import type { MachineSpec } from '../../model/machine-spec.js';
 import { metric, type Metrics } from '../../model/metrics.js';
 import type { ResourceScope } from '../../run/resources.js';
-import { collectFacts } from '../facts.js';
 import { LineBuffer } from '../line-source.js';
-import type { Ack, BackgroundProcess, ExecOptions, ExecResult, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
+import type { Ack, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
 import { attachPortReader } from '../qemu/port-reader.js';
-import { spawnInGuest } from '../qemu/guest-process.js';
 import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
 import { VirshAgent } from './agent.js';
 import { tailConsole } from './console-tail.js';
@@ -30,7 +28,7 @@ export interface LibvirtMachineOptions {
 }
 
 /** A libvirt-managed guest: the same default image and suites, driven through libvirt's own verbs. */
-export class LibvirtMachine implements StartedMachine {
+export class LibvirtMachine extends AgentMachine implements StartedMachine {
   readonly backend = 'libvirt' as const;
   readonly payloadDir = '/opt/bothworlds/app';
   readonly output = new LineBuffer();
@@ -51,6 +49,7 @@ export class LibvirtMachine implements StartedMachine {
     readonly startMetrics: Metrics,
     migrationTargetUri: string | undefined,
   ) {
+    super();
     this.uri = uri;
     this.agent = new VirshAgent(uri, domain);
     this.portScope = scope.child('ports-0');
@@ -75,26 +74,6 @@ export class LibvirtMachine implements StartedMachine {
 
   get origin(): number {
     return this.output.origin;
-  }
-
-  exec(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.agent.exec(command, options);
-  }
-
-  spawn(command: string[], options: ExecOptions = {}): Promise<BackgroundProcess> {
-    return spawnInGuest(() => this.agent, this.output, command, options);
-  }
-
-  writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
-    return this.agent.writeFile(path, data, mode);
-  }
-
-  readFile(path: string): Promise<Buffer> {
-    return this.agent.readFile(path);
-  }
-
-  facts(): Promise<MachineFacts> {
-    return collectFacts((command) => this.exec(command, { timeoutMs: 20_000 }));
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { AgentMachine } from '../agent-machine.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,24 +6,15 @@ import { attachCleanupError, type InfrastructureError } from '../../core/errors.
 import { pollUntil } from '../../core/deadline.js';
 import { ResourceScope, rootScope } from '../../run/resources.js';
 import { LineBuffer } from '../line-source.js';
-import { collectFacts } from '../facts.js';
 import type { MachineSpec } from '../../model/machine-spec.js';
-import type { MachineFacts } from '../../model/facts.js';
 import { metric, type Metrics } from '../../model/metrics.js';
 import type { Payload } from '../../images/payload.js';
 import type { GuestAgent } from '../../qga/client.js';
 import type { QmpClient } from '../../qmp/client.js';
-import type {
-  BackgroundProcess,
-  ExecOptions,
-  ExecResult,
-  MachineControls,
-  StartedMachine,
-} from '../machine.js';
+import type { MachineControls, StartedMachine } from '../machine.js';
 import { resolveAccel, probeKvm, type KvmProbe } from './accel.js';
 import { resolveBoot } from './boot-source.js';
 import { QemuInstance, raceExit } from './instance.js';
-import { spawnInGuest } from './guest-process.js';
 import type { QemuLaunchConfig } from './argv.js';
 import { createQemuControls } from './controls/index.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
@@ -51,7 +43,7 @@ export interface HotplugRecord {
 }
 
 /** A QEMU guest up to a working agent. One QEMU instance at a time; migration swaps it. */
-export class QemuMachine implements StartedMachine {
+export class QemuMachine extends AgentMachine implements StartedMachine {
   readonly backend = 'qemu' as const;
   readonly payloadDir = '/opt/bothworlds/app';
   readonly output: LineBuffer;
@@ -78,6 +70,7 @@ export class QemuMachine implements StartedMachine {
     output: LineBuffer,
     startMetrics: Metrics,
   ) {
+    super();
     this.output = output;
     this.current = instance;
     this.startMetrics = startMetrics;
@@ -117,26 +110,6 @@ export class QemuMachine implements StartedMachine {
   adopt(instance: QemuInstance): void {
     this.current = instance;
     this.watch(instance);
-  }
-
-  exec(command: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.agent.exec(command, options);
-  }
-
-  spawn(command: string[], options: ExecOptions = {}): Promise<BackgroundProcess> {
-    return spawnInGuest(() => this.agent, this.output, command, options);
-  }
-
-  writeFile(path: string, data: Buffer | string, mode?: number): Promise<void> {
-    return this.agent.writeFile(path, data, mode);
-  }
-
-  readFile(path: string): Promise<Buffer> {
-    return this.agent.readFile(path);
-  }
-
-  facts(): Promise<MachineFacts> {
-    return collectFacts((command) => this.exec(command, { timeoutMs: 20_000 }));
   }
 
   async stop(): Promise<void> {
