@@ -6,7 +6,8 @@ import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
 export interface ApplicationHooks {
   onStarted(app: BackgroundProcess): void;
   /** Runs while the application runs (the timeline and the suites' checks). */
-  duringApp(appStartedAt: number): Promise<void>;
+  /** `appEnded` resolves when the application exits (so events whose trigger never came are skipped then). */
+  duringApp(appStartedAt: number, appEnded: Promise<unknown>): Promise<void>;
   metrics: Metrics;
 }
 
@@ -39,7 +40,8 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
       return `the application never printed a line matching /${app.readyPattern}/ within ${app.timeoutMs} ms; last line: ${JSON.stringify(last)}`;
     }
   }
-  await hooks.duringApp(startedAt);
+  const appEnded = appProcess.wait(app.timeoutMs + 60_000).catch(() => undefined);
+  await hooks.duringApp(startedAt, appEnded);
 
   if (app.service) {
     if (!(await appProcess.isRunning())) {

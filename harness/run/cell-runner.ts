@@ -100,13 +100,14 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
       runApplication(cell, activeMachine, {
         onStarted: (app) => (activeSession.app = app),
         metrics: state.metrics,
-        duringApp: async (appStartedAt) => {
+        duringApp: async (appStartedAt, appEnded) => {
           await runTimeline({
             machine: activeMachine,
             events: timeline,
             appStartedAt,
             signal: env.signal,
             triggerTimeoutMs: cell.app.timeoutMs,
+            appEnded,
             onRecord: async (record) => {
               state.events.push(record);
               await activeSession.afterEvent(record);
