@@ -61,7 +61,20 @@ class GuestProcess implements BackgroundProcess {
   }
 
   /** True once exited; records the result the first time. */
-  private async poll(): Promise<boolean> {
+  /**
+   * One guest-exec-status in flight at a time: qemu-ga forgets a pid once it has reported its exit,
+   * so a second concurrent poll (the timeline's "app ended" watch next to the final wait) would be
+   * told the pid is invalid.
+   */
+  private poll(): Promise<boolean> {
+    if (this.result) return Promise.resolve(true);
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private polling: Promise<boolean> | undefined;
+
+  private async pollOnce(): Promise<boolean> {
     if (this.result) return true;
     const status = await this.agent().execStatus(this.pid);
     if (!status.exited) return false;
