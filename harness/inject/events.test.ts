@@ -103,22 +103,38 @@ describe('mid-test events on a real QEMU guest', () => {
     expect(Math.abs(corrected!.metrics.drift_after_ms!.value)).toBeLessThan(500);
   });
 
-  it('live-migrates after hot-plug (devices replayed), measuring downtime twice, and the source is gone', async () => {
-    const sourcePid = machine.instance.process.pid;
-    const cpusBefore = await onlineCpus(machine);
-    const memBefore = (await memInfo(machine)).totalKiB;
-    const [migration] = await timeline(machine, [at(0, 'migrate', { 'max-bandwidth': '10G' })]);
-    if (migration!.outcome !== 'ok') console.log(machine.output.lines.filter((l) => l.source !== 'heartbeat').slice(-15).map((l) => `${l.source} ${l.text}`).join('\n'));
-    ok(migration);
-    expect(machine.instance.process.pid).not.toBe(sourcePid);
-    expect(() => process.kill(sourcePid, 0)).toThrow();
-    expect(await onlineCpus(machine)).toBe(cpusBefore);
-    expect((await memInfo(machine)).totalKiB).toBe(memBefore);
-    const m = migration!.metrics;
-    expect(m.downtime_qemu_ms!.value).toBeGreaterThanOrEqual(0);
-    expect(m.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
-    expect(m.total_ms!.value).toBeGreaterThan(0);
-    console.log(`migration: total ${m.total_ms!.value} ms, downtime QEMU ${m.downtime_qemu_ms!.value} ms, heartbeat gap ${m.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
+  // QEMU 7.2 under TCG corrupts a guest with several vCPUs in some live migrations (the destination
+  // panics; measured 1 in 5 to 4 in 8 depending on load, docs/events.md). This test keeps two vCPUs
+  // on purpose — replaying a hot-plugged vCPU is the point — so it boots its own guest and vitest
+  // retries it; a panic is reported as GUEST_PANICKED_AFTER_MIGRATION, never as a pass.
+  it('live-migrates after hot-plug (vCPU and DIMM replayed), measuring downtime twice, and the source is gone', { retry: 2 }, async () => {
+    const own = scope.child(`migrate-${Date.now()}`);
+    try {
+      const guest = await startQemuMachine(
+        { ...DEFAULT_MACHINE, cpuModel: 'max', vcpus: 1, maxVcpus: 2, memoryMiB: 512, maxMemoryMiB: 1024, memorySlots: 2 },
+        { scope: own, name: 'migrate-after-plug' },
+      );
+      const [plug, dimm] = await timeline(guest, [at(0, 'cpu-plug'), at(0, 'mem-plug', { size: '128M' })]);
+      ok(plug);
+      ok(dimm);
+      const sourcePid = guest.instance.process.pid;
+      const cpusBefore = await onlineCpus(guest);
+      const memBefore = (await memInfo(guest)).totalKiB;
+      const [migration] = await timeline(guest, [at(0, 'migrate', { 'max-bandwidth': '10G' })]);
+      if (migration!.outcome !== 'ok') console.log(guest.output.lines.filter((l) => l.source !== 'heartbeat').slice(-15).map((l) => `${l.source} ${l.text}`).join('\n'));
+      ok(migration);
+      expect(guest.instance.process.pid).not.toBe(sourcePid);
+      expect(() => process.kill(sourcePid, 0)).toThrow();
+      expect(await onlineCpus(guest)).toBe(cpusBefore);
+      expect((await memInfo(guest)).totalKiB).toBe(memBefore);
+      const m = migration!.metrics;
+      expect(m.downtime_qemu_ms!.value).toBeGreaterThanOrEqual(0);
+      expect(m.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
+      expect(m.total_ms!.value).toBeGreaterThan(0);
+      console.log(`migration: total ${m.total_ms!.value} ms, downtime QEMU ${m.downtime_qemu_ms!.value} ms, heartbeat gap ${m.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('cancels a migration that cannot converge and keeps the source running', async () => {
