@@ -11,6 +11,7 @@ import { createMachineFactory } from './run/start-machine.js';
 import { loadSuitesForCell } from './suite/registry.js';
 import { SnapshotPool } from './snapshots/pool.js';
 import { cellId } from './matrix/cell-id.js';
+import { sweepStaleTempDirs } from './core/temp-dir.js';
 
 export interface CellInput {
   backend?: Backend;
@@ -65,6 +66,7 @@ let sharedPool: SnapshotPool | undefined;
  * return its result, for assertions in a vitest file.
  */
 export async function runOneCell(cell: Cell, options: RunOneOptions = {}): Promise<CellResult> {
+  sweepStaleTempDirs();
   const needsVm = cell.backend === 'qemu' || cell.backend === 'libvirt';
   const kvm = needsVm ? await probeKvm(await ensureDefaultImage()) : { usable: false, reason: 'not probed', probeMs: 0 };
   const snapshots =

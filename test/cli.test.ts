@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { RunRecord } from '../harness/report/run-record.js';
 import { onlyRunDir, qemusWith, readJson, runCli, workspace } from './cli-helpers.js';
 
@@ -72,13 +73,17 @@ timeout: 120s
         // not there yet
       }
     }
+    const leftBehind = join(tmpdir(), `bothworlds-${first.pid}`);
     first.kill('SIGKILL');
     await first;
     await new Promise((r) => setTimeout(r, 500));
     expect(await qemusWith(ws.tag)).toEqual([]);
+    // A SIGKILLed process cannot clean up its temp dirs; the next run sweeps them.
+    expect(existsSync(leftBehind)).toBe(true);
     const resumed = await runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--resume', dir!]);
     expect(resumed.exitCode, resumed.all).toBe(0);
     expect(resumed.all).toMatch(/resuming: 1 cell\(s\) already finished, 2 to run/);
+    expect(existsSync(leftBehind)).toBe(false);
     const record = readJson<RunRecord>(join(dir!, 'results.json'));
     expect(record.cells.map((c) => c.outcome)).toEqual(['passed', 'passed', 'passed']);
   });

@@ -19,6 +19,7 @@ import { runPool } from './pool.js';
 import { autoConcurrency } from './concurrency.js';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
+import { sweepStaleTempDirs } from '../core/temp-dir.js';
 
 export interface RunProgress {
   cellStarted(id: string): void;
@@ -48,6 +49,8 @@ export interface RunOutcome {
 
 /** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
 export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMatrixOptions): Promise<RunOutcome> {
+  // A harness killed with SIGKILL could not remove its temp dirs (its QEMUs died with it).
+  for (const dir of sweepStaleTempDirs()) options.progress.message(`removed ${dir}, left by a harness that died`);
   const needsVm = cells.some((c) => c.backend === 'qemu' || c.backend === 'libvirt');
   const kvm: KvmProbe = needsVm
     ? await probeKvm(await ensureDefaultImage())

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeTempDir } from '../../core/temp-dir.js';
+import { rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { InfrastructureError } from '../../core/errors.js';
 import { ensureTools } from '../../images/tools.js';
@@ -27,7 +26,7 @@ async function build(): Promise<string> {
   const tag = `bothworlds/busybox:${combineHashes(parts).slice(0, 16)}`;
   const existing = await execa('docker', ['image', 'inspect', tag], { reject: false });
   if (existing.exitCode === 0) return tag;
-  const staging = mkdtempSync(join(tmpdir(), 'bw-rootfs-'));
+  const staging = makeTempDir('rootfs-');
   try {
     const script = [
       'set -e',

@@ -1,6 +1,6 @@
+import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError, UnsupportedError, attachCleanupError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
@@ -158,7 +158,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
    */
   private async migrateTo(targetUri: string, options: MigrationOptions): Promise<MigrationReport> {
     const started = performance.now();
-    const destinationDir = mkdtempSync(join(tmpdir(), `bw-libvirt-${this.name}-m${++this.migrations}-`));
+    const destinationDir = makeTempDir(`libvirt-${this.name.slice(0, 20)}-m${++this.migrations}-`);
     this.scope.registerTempDir(destinationDir);
     const xml = (await virsh(this.uri, ['dumpxml', '--migratable', this.domain])).split(this.runDir).join(destinationDir);
     const xmlFile = join(destinationDir, 'destination.xml');
@@ -221,7 +221,7 @@ export async function startLibvirtMachine(spec: MachineSpec, boot: DomainBoot, o
   const started = performance.now();
   const domain = `bw-${options.name}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60);
   try {
-    const runDir = mkdtempSync(join(tmpdir(), `bw-libvirt-${options.name.slice(0, 20)}-`));
+    const runDir = makeTempDir(`libvirt-${options.name.slice(0, 20)}-`);
     scope.registerTempDir(runDir);
     const xml = buildDomainXml(spec, {
       name: domain,

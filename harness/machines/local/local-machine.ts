@@ -1,6 +1,7 @@
+import { makeTempDir } from '../../core/temp-dir.js';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError } from '../../core/errors.js';
 import { ensureTools } from '../../images/tools.js';
@@ -28,7 +29,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<S
   const started = performance.now();
   const name = options.name ?? `local:${hostname()}`;
   const scope = options.scope.child(`local ${name}`);
-  const payloadDir = mkdtempSync(join(options.workDir ?? tmpdir(), 'bothworlds-local-'));
+  const payloadDir = options.workDir ? mkdtempSync(join(options.workDir, 'bothworlds-local-')) : makeTempDir('local-');
   scope.registerTempDir(payloadDir);
   await chmod(payloadDir, 0o700);
   return new LocalMachine(name, payloadDir, scope, performance.now() - started);

@@ -1,7 +1,5 @@
+import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { attachCleanupError, type InfrastructureError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
 import { ResourceScope, rootScope } from '../../run/resources.js';
@@ -150,7 +148,7 @@ export async function prepareQemuLaunch(
 ): Promise<QemuLaunch> {
   const kvm = options.kvm ?? (await probeKvm(await ensureDefaultImage()));
   const accel = resolveAccel(spec, kvm);
-  const overlayDir = mkdtempSync(join(tmpdir(), 'bw-disk-'));
+  const overlayDir = makeTempDir('disk-');
   options.scope.registerTempDir(overlayDir);
   const boot = await resolveBoot(spec.image, {
     payload: options.payload,

@@ -1,5 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../../core/temp-dir.js';
 import { join } from 'node:path';
 import type { ResourceScope } from '../../run/resources.js';
 import type { QemuSockets } from './argv.js';
@@ -9,7 +8,7 @@ import type { QemuSockets } from './argv.js';
  * removal before QEMU is started.
  */
 export function createRunDir(scope: ResourceScope, label: string): { dir: string; sockets: QemuSockets } {
-  const dir = mkdtempSync(join(process.env.BOTHWORLDS_RUN_DIR ?? tmpdir(), `bw-${label.slice(0, 24)}-`));
+  const dir = makeTempDir(`${label.slice(0, 24)}-`);
   scope.registerTempDir(dir);
   return {
     dir,
