@@ -99,6 +99,10 @@ timeout: 120s
     // QEMU runs under setpriv --pdeathsig KILL: it dies with the harness, whatever state it was in.
     for (let i = 0; i < 40 && (await qemusWith(ws.tag)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await qemusWith(ws.tag)).toEqual([]);
+    // Its temp dirs cannot go with it; the next bothworlds command sweeps them.
+    const leftBehind = join(tmpdir(), `bothworlds-${run.pid}`);
+    await runCli(['list', ws.file]);
+    expect(existsSync(leftBehind)).toBe(false);
   });
 
   it('stops gracefully on Ctrl+C: running cells recorded as interrupted, exit 130, nothing left behind', async () => {

@@ -1,5 +1,6 @@
 import { BothworldsError, describeError } from '../core/errors.js';
 import { EXIT } from './exit-codes.js';
+import { sweepStaleTempDirs } from '../core/temp-dir.js';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
+    // Whatever a harness killed with SIGKILL left in the temp dir goes now (its QEMUs died with it).
+    sweepStaleTempDirs();
     return await (await command.load())(rest);
   } catch (error) {
     process.stderr.write(`bothworlds ${name}: ${describeError(error)}\n`);
