@@ -96,11 +96,14 @@ describe('built-in suites on real guests', () => {
         machine: { cpuModel: 'max', memoryMiB: 256 },
         app: demo([]),
         suites: [{ name: 'migration-survival', options: { maxDowntimeMs: 1 } }, { name: 'clocks', options: { maxDriftMs: 60_000 } }],
+        // Infrastructure errors only: under load a TCG destination occasionally dies after the
+        // switch-over (QEMU 7.2, docs/events.md); a failed check is never retried.
+        retries: 1,
       }),
       { snapshots: true },
     );
     console.log(`migration-survival cell: ${((performance.now() - started) / 1000).toFixed(1)} s, ${result.outcome}`);
-    expect(result.outcome, describeSuites(result)).toBe('failed');
+    expect(result.outcome, `${result.reason} ${describeSuites(result)}`).toBe('failed');
     const suite = suiteOf(result, 'migration-survival');
     const byName = Object.fromEntries(suite.checks.map((c) => [c.name, c]));
     expect(byName['app on the destination']!.outcome, byName['app on the destination']!.message).toBe('passed');

@@ -85,6 +85,19 @@ describe('libvirt backend', () => {
       machine = await start({ ...DEFAULT_MACHINE, cpuModel: 'max', vcpus: 1, maxVcpus: 2, memoryMiB: 512 }, 'lv-events');
     });
 
+    // First, with one vCPU: QEMU 7.2 under TCG corrupts some multi-vCPU migrations (docs/events.md);
+    // the verbs after it then run against the destination libvirtd.
+    it('live-migrates to a second libvirtd: the guest and the app answer there, the source domain is gone', async () => {
+      const report = await machine.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 1024 ** 3 });
+      console.log(`libvirt migration: wall ${report.metrics.wall_ms!.value.toFixed(0)} ms, domjobinfo total ${report.metrics.total_ms?.value} ms, downtime ${report.metrics.downtime_qemu_ms?.value} ms, heartbeat gap ${report.metrics.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
+      expect(report.status).toBe('completed');
+      expect(machine.uri).toBe(B);
+      expect((await virsh(B, ['list', '--name'])).trim()).toContain('bw-lv-events');
+      expect((await virsh(A, ['list', '--name'])).trim()).not.toContain('bw-lv-events');
+      expect((await machine.exec(['true'])).exitCode).toBe(0);
+      expect(report.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
+    });
+
     it('plugs a vCPU with setvcpus --live and --guest, seen in the guest', async () => {
       const t0 = performance.now();
       await machine.controls.cpus!.plug();
@@ -109,15 +122,5 @@ describe('libvirt backend', () => {
       expect(await app.isRunning()).toBe(true);
     });
 
-    it('live-migrates to a second libvirtd: the guest and the app answer there, the source domain is gone', async () => {
-      const report = await machine.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 1024 ** 3 });
-      console.log(`libvirt migration: wall ${report.metrics.wall_ms!.value.toFixed(0)} ms, domjobinfo total ${report.metrics.total_ms?.value} ms, downtime ${report.metrics.downtime_qemu_ms?.value} ms, heartbeat gap ${report.metrics.downtime_heartbeat_ms!.value.toFixed(0)} ms`);
-      expect(report.status).toBe('completed');
-      expect(machine.uri).toBe(B);
-      expect((await virsh(B, ['list', '--name'])).trim()).toContain('bw-lv-events');
-      expect((await virsh(A, ['list', '--name'])).trim()).not.toContain('bw-lv-events');
-      expect((await machine.exec(['true'])).exitCode).toBe(0);
-      expect(report.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
-    });
   });
 });
