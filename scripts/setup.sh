@@ -7,6 +7,38 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*"; }
 
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+# --- QEMU from bookworm-backports on Debian 12: QEMU 7.2 under TCG corrupts some multi-vCPU live
+# migrations (the destination panics; docs/qemu-versions.md), 10.0 does not. Opt out with
+# BOTHWORLDS_QEMU_BACKPORTS=0 (Debian's 7.2 stays supported). Done before the package list so apt
+# never installs 7.2 first only to replace it.
+. /etc/os-release
+if [[ ${BOTHWORLDS_QEMU_BACKPORTS:-1} != 0 && ${ID:-} == debian && ${VERSION_CODENAME:-} == bookworm ]]; then
+  backported=(qemu-system-x86 qemu-utils qemu-guest-agent)
+  stale=()
+  for pkg in "${backported[@]}"; do
+    [[ $(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$pkg" 2>/dev/null) == ii*bpo12* ]] || stale+=("$pkg")
+  done
+  if ((${#stale[@]} > 0)); then
+    list=/etc/apt/sources.list.d/bothworlds-bookworm-backports.sources
+    if [[ ! -f $list ]] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      # The mirror the machine already uses for bookworm (deb822 or one-line format).
+      mirror=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -1)
+      [[ -n $mirror ]] || mirror=$(grep -hs '^deb .*bookworm' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -1)
+      [[ -n $mirror ]] || mirror=http://deb.debian.org/debian
+      say "adding bookworm-backports ($mirror) for QEMU 10 (BOTHWORLDS_QEMU_BACKPORTS=0 keeps QEMU 7.2)"
+      printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$mirror" | $SUDO tee "$list" >/dev/null
+    fi
+    say "installing QEMU from bookworm-backports: ${stale[*]}"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${backported[@]}" >/dev/null
+  fi
+fi
+
 # --- Debian packages: install only what is missing, `apt-get update` only when needed.
 mapfile -t wanted < <(cat scripts/packages/*.txt | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
 # One dpkg-query for all of them (a process per package costs ~20 ms each on a busy machine).
@@ -17,9 +49,6 @@ for pkg in "${wanted[@]}"; do
 done
 if ((${#missing[@]} > 0)); then
   say "installing Debian packages: ${missing[*]}"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
