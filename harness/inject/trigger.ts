@@ -12,7 +12,7 @@ export interface TriggerWaitOptions {
   /** Give up on a `line` trigger after this long. */
   timeoutMs: number;
   signal: AbortSignal;
-  /** Settles when the application has ended: a trigger still pending then never comes. */
+  /** Resolves when the application has ended, rejects when it can no longer be followed: a trigger still pending then never comes. */
   appEnded?: Promise<unknown>;
 }
 
@@ -44,7 +44,7 @@ export function waitForTrigger(trigger: Trigger, options: TriggerWaitOptions, de
     let ended = false;
     options.appEnded?.then(
       () => !ended && settle({ reason: `the application ended before its trigger (${describeTrigger(trigger)}) came` }),
-      () => !ended && settle({ reason: `the application ended before its trigger (${describeTrigger(trigger)}) came` }),
+      (error: unknown) => !ended && settle({ reason: `the application could not be followed before its trigger (${describeTrigger(trigger)}) came: ${error instanceof Error ? error.message : String(error)}` }),
     );
     cleanups.push(() => (ended = true));
 

@@ -1,4 +1,4 @@
-import { DeadlineError } from '../core/errors.js';
+import { DeadlineError, describeError, InfrastructureError } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
 import { metric, type Metrics } from '../model/metrics.js';
 import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
@@ -40,8 +40,15 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
       return `the application never printed a line matching /${app.readyPattern}/ within ${app.timeoutMs} ms; last line: ${JSON.stringify(last)}`;
     }
   }
-  const appEnded = appProcess.wait(app.timeoutMs + 60_000).catch(() => undefined);
+  // Settles when the application really exits; rejects when it could not be followed (the agent
+  // failed outside a migration handover), which must never read as "the application ended".
+  const appEnded = appProcess.wait(app.timeoutMs + 60_000);
+  let lost: unknown;
+  appEnded.catch((error: unknown) => (lost = error));
   await hooks.duringApp(startedAt, appEnded);
+  if (lost !== undefined && !(lost instanceof DeadlineError)) {
+    throw new InfrastructureError('APP_LOST', `lost track of the application: ${describeError(lost)}`, { cause: lost });
+  }
 
   if (app.service) {
     if (!(await appProcess.isRunning())) {
@@ -78,3 +85,4 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
   }
   return undefined;
 }
+

@@ -67,7 +67,8 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
         resume: async () => (await virsh(this.uri, ['resume', domain]), { acknowledgedAt: performance.now(), metrics: {} }),
       },
       clock: { correct: () => this.correctClock() },
-      ...(migrationTargetUri ? { migrate: { migrate: (options) => this.migrateTo(migrationTargetUri, options) } } : {}),
+      // Back and forth between the two hosts: a second migration returns to where the guest started.
+      ...(migrationTargetUri ? { migrate: { migrate: (options) => this.migrateTo(this.uri === migrationTargetUri ? uri : migrationTargetUri, options) } } : {}),
       unsupportedReason,
     };
   }
@@ -157,6 +158,16 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
    * `domjobinfo --completed` gives libvirt's own totals.
    */
   private async migrateTo(targetUri: string, options: MigrationOptions): Promise<MigrationReport> {
+    // Calls to the guest wait until the destination took over (or the migration ended without it).
+    const reopen = this.handover.begin();
+    try {
+      return await this.migrateGated(targetUri, options);
+    } finally {
+      reopen();
+    }
+  }
+
+  private async migrateGated(targetUri: string, options: MigrationOptions): Promise<MigrationReport> {
     const started = performance.now();
     const destinationDir = makeTempDir(`libvirt-${this.name.slice(0, 20)}-m${++this.migrations}-`);
     this.scope.registerTempDir(destinationDir);

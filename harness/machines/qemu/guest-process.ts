@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineError } from '../../core/errors.js';
 import type { GuestAgent } from '../../qga/client.js';
+import { runToCompletion, type ExecTransport } from '../../qga/exec.js';
 import type { LineBuffer } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult } from '../machine.js';
 
@@ -16,15 +17,20 @@ export const GUEST_PATH = '/opt/bothworlds/bin:/opt/bothworlds/app:/usr/local/sb
 /** What running a guest process needs from an agent (the socket agent, or libvirt's through virsh). */
 export type ProcessAgent = Pick<GuestAgent, 'execStart' | 'execStatus' | 'exec'>;
 
+/**
+ * Start `command` in the guest. `agent` is the machine's agent as seen through its handover gate
+ * (AgentMachine.followingAgent): every status poll reaches the guest where it runs now, so the
+ * process is followed across a live migration.
+ */
 export async function spawnInGuest(
-  agent: () => ProcessAgent,
+  agent: ExecTransport,
   lines: LineBuffer,
   command: string[],
   options: ExecOptions = {},
 ): Promise<BackgroundProcess> {
   // guest-exec replaces the whole environment when one is given: keep PATH and HOME.
   const env = options.env ? { PATH: GUEST_PATH, HOME: '/root', ...options.env } : undefined;
-  const pid = await agent().execStart(['/bin/sh', '-c', WRAPPER, 'bw-app', ...command], env ? { env } : {});
+  const pid = await agent.execStart(['/bin/sh', '-c', WRAPPER, 'bw-app', ...command], env ? { env } : {});
   return new GuestProcess(agent, lines, command, pid);
 }
 
@@ -33,7 +39,7 @@ class GuestProcess implements BackgroundProcess {
   private readonly started = performance.now();
 
   constructor(
-    private readonly agent: () => ProcessAgent,
+    private readonly agent: ExecTransport,
     private readonly lines: LineBuffer,
     private readonly command: string[],
     readonly pid: number,
@@ -57,7 +63,7 @@ class GuestProcess implements BackgroundProcess {
 
   async kill(signal: 'TERM' | 'KILL' = 'TERM'): Promise<void> {
     if (this.result) return;
-    await this.agent().exec(['kill', `-${signal}`, String(this.pid)], { timeoutMs: 5_000 });
+    await runToCompletion(this.agent, ['kill', `-${signal}`, String(this.pid)], { timeoutMs: 5_000 });
   }
 
   /** True once exited; records the result the first time. */
@@ -76,7 +82,7 @@ class GuestProcess implements BackgroundProcess {
 
   private async pollOnce(): Promise<boolean> {
     if (this.result) return true;
-    const status = await this.agent().execStatus(this.pid);
+    const status = await this.agent.execStatus(this.pid);
     if (!status.exited) return false;
     const stdout = decode(status['out-data']);
     const stderr = decode(status['err-data']);

@@ -36,6 +36,8 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
         config: { ...machine.launch, incoming: 'defer' },
       });
       let handedOver = false;
+      // Calls to the guest wait until the destination took over (or the migration ended without it).
+      const reopen = machine.handover.begin();
       const watch = new HeartbeatWatch(machine.output);
       const panic = watchForPanic(machine);
       try {
@@ -118,6 +120,8 @@ export function createMigrateControl(machine: QemuMachine): NonNullable<MachineC
         panic.stop();
         if (!handedOver) await destination.stop().catch(() => undefined);
         throw error;
+      } finally {
+        reopen();
       }
     },
   };
