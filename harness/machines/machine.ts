@@ -115,6 +115,11 @@ export interface MachineControls {
   unsupportedReason: Partial<Record<Exclude<keyof MachineControls, 'unsupportedReason'>, string>>;
 }
 
+/** Where the guest's TCP ports are reachable from this host right now (live migration moves it). */
+export interface GuestPortAccess {
+  target(guestPort: number): Promise<{ host: string; port: number }>;
+}
+
 /** A machine that is up and ready: exec works. Backends: qemu, libvirt, local, ssh, container. */
 export interface StartedMachine extends AsyncDisposable {
   readonly backend: Backend;
@@ -134,6 +139,8 @@ export interface StartedMachine extends AsyncDisposable {
    * QEMU crashed, the SSH connection dropped, the container died. Never resolves on a clean stop.
    */
   readonly lost?: Promise<Error>;
+  /** Guest TCP ports reachable from this host; absent when the machine has no network. */
+  readonly guestPorts?: GuestPortAccess;
 
   exec(command: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Start a command in the background; its output lines go to `output` with source 'app'. */

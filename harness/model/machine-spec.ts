@@ -8,7 +8,9 @@ export type ImageRef =
   | { kind: 'default' }
   | { kind: 'kernel'; kernel: string; initrd: string; append?: string }
   /** A qcow2/raw disk; each cell gets its own overlay, the base is never written. */
-  | { kind: 'disk'; path: string; format?: 'qcow2' | 'raw' };
+  | { kind: 'disk'; path: string; format?: 'qcow2' | 'raw' }
+  /** A distribution image bothworlds builds ('debian-12'), with extra packages; booted with the default kernel. */
+  | { kind: 'distro'; name: string; packages: string[] };
 
 /** A virtual machine's shape, backend-neutral (QEMU argv and libvirt XML are both built from it). */
 export interface MachineSpec {
@@ -27,7 +29,14 @@ export interface MachineSpec {
   image: ImageRef;
   /** Extra kernel command line for kernel images. */
   kernelAppend?: string;
+  /**
+   * Guest networking: 'user' (default) is a virtio-net NIC on QEMU's user-mode network with
+   * `restrict=on` (the guest reaches nothing but ports the harness forwards to it); 'none' has no NIC.
+   */
+  network?: GuestNetwork;
 }
+
+export type GuestNetwork = 'user' | 'none';
 
 export const DEFAULT_MACHINE: MachineSpec = {
   cpuModel: 'max',

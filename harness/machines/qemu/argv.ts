@@ -6,7 +6,8 @@ export interface QemuLaunchConfig {
   spec: MachineSpec;
   accel: 'kvm' | 'tcg';
   boot:
-    | { kind: 'kernel'; kernel: string; initrd: string; append: string }
+    /** `disk`: a root disk for a kernel that mounts it (a distribution image's per-guest overlay). */
+    | { kind: 'kernel'; kernel: string; initrd: string; append: string; disk?: { path: string; format: 'qcow2' | 'raw' } }
     | { kind: 'disk'; path: string; format: 'qcow2' | 'raw' };
   sockets: QemuSockets;
   /** `-incoming defer` (migration destination) or `-incoming URI` (snapshot restore). */
@@ -63,14 +64,29 @@ export function buildQemuArgv(config: QemuLaunchConfig): string[] {
   // A fresh VM generation ID per QEMU process: a guest restored from a snapshot is notified on
   // load and reseeds its RNG at once (Linux >= 5.18), so clones never share random output.
   argv.push('-device', 'vmgenid,id=vmgenid0,guid=auto');
+  argv.push(...nicArguments(spec));
   if (config.boot.kind === 'kernel') {
     argv.push('-kernel', config.boot.kernel, '-initrd', config.boot.initrd, '-append', config.boot.append);
+    if (config.boot.disk) argv.push('-drive', `file=${config.boot.disk.path},if=virtio,format=${config.boot.disk.format},cache=unsafe`);
   } else {
     argv.push('-drive', `file=${config.boot.path},if=virtio,format=${config.boot.format},cache=unsafe`);
   }
   if (config.extraArgs) argv.push(...config.extraArgs);
   if (config.incoming) argv.push('-incoming', config.incoming);
   return argv;
+}
+
+/** The id of the user-mode netdev: host forwards are added to it at run time (harness/net/). */
+export const USER_NETDEV_ID = 'net0';
+
+/**
+ * A virtio-net NIC on QEMU's user-mode network (slirp). `restrict=on`: the guest cannot reach the
+ * host or any other address, only forwarded ports reach it. No `hostfwd` here: host ports are
+ * picked per cell at run time (`hostfwd_add`), so the argv, and the snapshot keyed on it, stay shared.
+ */
+export function nicArguments(spec: MachineSpec): string[] {
+  if (spec.network === 'none') return [];
+  return ['-netdev', `user,id=${USER_NETDEV_ID},restrict=on`, '-device', `virtio-net-pci,netdev=${USER_NETDEV_ID},id=nic0,mac=52:54:00:12:34:56`];
 }
 
 function memoryArgument(spec: MachineSpec): string {

@@ -9,13 +9,15 @@ import { metric, type Metrics } from '../../model/metrics.js';
 import type { Payload } from '../../images/payload.js';
 import type { GuestAgent } from '../../qga/client.js';
 import type { QmpClient } from '../../qmp/client.js';
-import type { MachineControls, StartedMachine } from '../machine.js';
+import type { GuestPortAccess, MachineControls, StartedMachine } from '../machine.js';
 import { resolveAccel, probeKvm, type KvmProbe } from './accel.js';
 import { resolveBoot } from './boot-source.js';
 import { QemuInstance, raceExit } from './instance.js';
 import type { QemuLaunchConfig } from './argv.js';
 import { createQemuControls } from './controls/index.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
+import { MigratingForwards } from '../../net/user-net.js';
+import { USER_NETDEV_ID } from './argv.js';
 
 export interface QemuMachineOptions {
   /** Owner of everything this machine creates; defaults to a child of the root scope. */
@@ -54,6 +56,8 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
    * before `migrate-incoming` (or the RAM layout differs and the migration fails).
    */
   readonly hotplugged: HotplugRecord[] = [];
+  readonly guestPorts?: GuestPortAccess;
+  private readonly forwards?: MigratingForwards<QemuInstance>;
   private current: QemuInstance;
   private stopped = false;
   private reportLost!: (error: InfrastructureError) => void;
@@ -75,6 +79,11 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
     this.lost = new Promise((resolve) => (this.reportLost = resolve));
     this.watch(instance);
     this.controls = createQemuControls(this);
+    if (spec.network !== 'none') {
+      const forwards = new MigratingForwards<QemuInstance>((i) => (line) => i.qmp.execute('human-monitor-command', { 'command-line': line }), USER_NETDEV_ID);
+      this.forwards = forwards;
+      this.guestPorts = { target: (port) => forwards.target(this.current, port) };
+    }
   }
 
   /** Whether the guest onlines hot-plugged CPUs itself (kernel argument bw.autoonline=1). */
@@ -108,6 +117,8 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
   adopt(instance: QemuInstance): void {
     this.current = instance;
     this.watch(instance);
+    // Slirp does not migrate host forwards: the destination gets its own before clients arrive.
+    this.forwards?.handOver(instance);
   }
 
   async stop(): Promise<void> {

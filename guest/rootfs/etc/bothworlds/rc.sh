@@ -24,4 +24,13 @@ done
 # that app-output.sh copies to the port, line by line (writes up to PIPE_BUF never interleave).
 app=$(port_named bothworlds.app) && mkfifo /run/bothworlds-app && ln -sf /run/bothworlds-app /dev/bothworlds-app
 hostname bothworlds
+# Loopback always; eth0 (virtio-net on QEMU's user-mode network) gets slirp's fixed address
+# statically: instant, where udhcpc would add a DHCP round trip to every boot.
+ip link set lo up
+if [ -d /sys/class/net/eth0 ]; then
+  ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2
+  echo "bothworlds: network eth0=10.0.2.15/24 lo=up"
+else
+  echo "bothworlds: network lo=up (no NIC)"
+fi
 echo "bothworlds: ports agent=$(port_named org.qemu.guest_agent.0 || echo none) app=${app:-none} heartbeat=$(port_named bothworlds.heartbeat || echo none)"
