@@ -19,7 +19,7 @@ export const balloon = defineEvent<BalloonParams>({
   describe: 'inflate/deflate the virtio balloon (deflate-on-oom) to a size or a fraction',
   validate(params) {
     const p = new EventParams('balloon', params, ['target', 'timeout']);
-    return { target: p.fractionOrSize('target'), timeoutMs: p.durationMs('timeout', 30_000) };
+    return { target: p.fractionOrSize('target'), timeoutMs: p.timeoutMs('timeout', 30_000) };
   },
   async apply({ machine, params, signal }) {
     const control = machine.controls.balloon!;

@@ -9,7 +9,7 @@ export const containerMemory = defineEvent<{ sizeMiB: number; timeoutMs: number 
   describe: "change a running container's memory limit",
   validate(params) {
     const p = new EventParams('container-memory', params, ['size', 'timeout']);
-    return { sizeMiB: p.sizeMiB('size'), timeoutMs: p.durationMs('timeout', 10_000) };
+    return { sizeMiB: p.sizeMiB('size'), timeoutMs: p.timeoutMs('timeout', 10_000) };
   },
   async apply({ machine, params }) {
     const ack = await machine.controls.balloon!.setTargetMiB(params.sizeMiB, params.timeoutMs);

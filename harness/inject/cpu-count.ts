@@ -4,9 +4,12 @@ import { defineEvent, type EventKind, type EventOutcome } from './kind.js';
 import { EventParams } from './params.js';
 import { cpusOf, observe } from './observe.js';
 
-/** `count` CPUs (default 1, at least 1). */
+/** QEMU's largest x86 machine (q35 in QEMU 10) has 4096 vCPUs; no step can change more. */
+export const MAX_CPU_STEP = 4096;
+
+/** `count` CPUs (default 1, from 1 to 4096). */
 export function validateCount(kind: string, params: Record<string, unknown>): { count: number } {
-  return { count: new EventParams(kind, params, ['count']).positiveInt('count', 1) };
+  return { count: new EventParams(kind, params, ['count']).positiveInt('count', 1, MAX_CPU_STEP) };
 }
 
 /**

@@ -9,8 +9,9 @@ export const memPlug = defineEvent<{ sizeMiB: number }>({
   facet: 'memory',
   describe: 'hot-plug memory (object-add + device_add pc-dimm)',
   validate(params) {
-    const sizeMiB = new EventParams('mem-plug', params, ['size']).sizeMiB('size', 128);
-    if (!(sizeMiB >= 1) || !Number.isInteger(sizeMiB)) new EventParams('mem-plug', params, ['size']).fail('size', 'a whole number of MiB such as 128M');
+    const p = new EventParams('mem-plug', params, ['size']);
+    const sizeMiB = p.sizeMiB('size', 128);
+    if (!Number.isInteger(sizeMiB)) p.fail('size', 'a whole number of MiB such as 128M');
     return { sizeMiB };
   },
   async apply({ machine, params, signal }) {

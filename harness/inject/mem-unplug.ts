@@ -9,8 +9,8 @@ export const memUnplug = defineEvent<{ id?: string }>({
   facet: 'memory',
   describe: 'unplug a hot-plugged DIMM (device_del, DEVICE_DELETED, object-del)',
   validate(params) {
-    new EventParams('mem-unplug', params, ['id']);
-    if (params.id !== undefined && typeof params.id !== 'string') new EventParams('mem-unplug', params, ['id']).fail('id', 'the id of a plugged DIMM (bwdimmN)');
+    const p = new EventParams('mem-unplug', params, ['id']);
+    if (params.id !== undefined && typeof params.id !== 'string') p.fail('id', 'the id of a plugged DIMM (bwdimmN)');
     return typeof params.id === 'string' ? { id: params.id } : {};
   },
   async apply({ machine, params, signal }) {

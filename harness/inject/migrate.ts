@@ -14,12 +14,13 @@ export const migrate = defineEvent<MigrationOptions & { timeoutMs: number }>({
     const bandwidth = p.bytes('max-bandwidth');
     return {
       ...(bandwidth !== undefined ? { maxBandwidthBytesPerSec: bandwidth } : {}),
-      ...(p.has('downtime-limit') ? { downtimeLimitMs: p.durationMs('downtime-limit', 300) } : {}),
+      ...(p.has('downtime-limit') ? { downtimeLimitMs: p.durationMs('downtime-limit', 300, { max: 2_000_000 }) } : {}),
       autoConverge: p.bool('auto-converge', false),
       xbzrle: p.bool('xbzrle', false),
-      multifd: p.int('multifd', 0),
+      // QEMU's limits: downtime-limit ≤ 2000 s, multifd-channels ≤ 255.
+      multifd: p.int('multifd', 0, 255),
       postcopy: p.bool('postcopy', false),
-      timeoutMs: p.durationMs('timeout', 60_000),
+      timeoutMs: p.timeoutMs('timeout', 60_000),
       transport: p.oneOf<'unix' | 'tcp'>('transport', ['unix', 'tcp'], 'unix'),
     };
   },

@@ -137,8 +137,8 @@ describe('event registry', () => {
     expect(validateEvent({ kind: 'balloon', params: { target: '50%' } })).toMatchObject({ target: { fraction: 0.5 } });
     expect(validateEvent({ kind: 'cpu-plug', params: {} })).toEqual({ count: 1 });
     expect(() => validateEvent({ kind: 'pause', params: { duration: 'soon' } })).toThrow(/parameter duration="soon" must be a duration/);
-    expect(() => validateEvent({ kind: 'cpu-plug', params: { count: 0 } })).toThrow(/count=0 must be a whole number of at least 1/);
-    expect(() => validateEvent({ kind: 'mem-plug', params: { sise: '128M' } })).toThrow(/unknown parameter sise; it takes size/);
+    expect(() => validateEvent({ kind: 'cpu-plug', params: { count: 0 } })).toThrow(/count=0 must be a whole number from 1 to 4096/);
+    expect(() => validateEvent({ kind: 'mem-plug', params: { sise: '128M' } })).toThrow(/unknown parameter "sise" \(did you mean "size"\?\); it takes size/);
     expect(() => validateEvent({ kind: 'migrate', params: { transport: 'rdma' } })).toThrow(ConfigError);
     expect(() => validateEvent({ kind: 'teleport', params: {} })).toThrow(/unknown event kind "teleport"/);
   });

@@ -10,8 +10,15 @@ export interface AppSpec {
   files: string[];
   expectExit: number;
   timeoutMs: number;
-  /** Health check argv; exit 0 means healthy. */
-  health?: string[];
+  /** How to tell the application is healthy (the forms are HealthCheck's). */
+  health?: HealthCheck;
+  /**
+   * Guest TCP ports reachable from the host: each gets a loopback port the harness picks, given to
+   * host-side commands as BW_PORT_<guest port> and written in the results.
+   */
+  ports?: number[];
+  /** A load generator run on the host once the app is ready, until it is stopped (argv; `$BW_PORT_n` expands). */
+  load?: string[];
   /** A line of the application's output that means "ready" (a regular expression). */
   readyPattern?: string;
   env?: Record<string, string>;
@@ -22,6 +29,12 @@ export interface AppSpec {
    */
   service?: boolean;
 }
+
+/**
+ * A health check: argv run in the guest (a plain list; exit 0 = healthy), or from the host through
+ * a forwarded port: a TCP answer, an HTTP status below 400, or a host command (exit 0).
+ */
+export type HealthCheck = string[] | { tcp: number } | { http: string; port: number } | { host: string[] };
 
 /** When a timeline event fires. */
 export type Trigger =

@@ -58,7 +58,8 @@ export interface EventRecord {
 export interface ConsoleLine {
   /** ms since the cell started */
   t: number;
-  source: 'console' | 'app' | 'heartbeat' | 'harness';
+  /** `load`: the host-side load generator's output. */
+  source: 'console' | 'app' | 'heartbeat' | 'harness' | 'load';
   text: string;
 }
 
@@ -83,4 +84,6 @@ export interface CellResult {
   /** Console and app output (bounded), for the per-cell page. */
   log: ConsoleLine[];
   series?: Series[];
+  /** Guest TCP port → the loopback port on the harness host that reached it (app.ports). */
+  ports?: Record<string, number>;
 }
