@@ -11,6 +11,7 @@ import { LineBuffer } from '../line-source.js';
 import type { Ack, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
 import { attachPortReader } from '../qemu/port-reader.js';
 import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
+import { vcpuRegistered } from '../qemu/controls/cpus.js';
 import { VirshAgent } from './agent.js';
 import { tailConsole } from './console-tail.js';
 import { buildDomainXml, dimmXml, type DomainBoot } from './domain-xml.js';
@@ -97,12 +98,16 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     return parseDomstats(await virsh(this.uri, ['domstats', group, this.domain]));
   }
 
-  /** `setvcpus N --live` (ACPI hot-plug), then `setvcpus N --guest` (onlined by the agent). */
+  /**
+   * `setvcpus N --live` (ACPI hot-plug), then `setvcpus N --guest` (onlined by the agent) once the
+   * guest has registered the CPU: before that the agent calls it online and `--guest` leaves it off.
+   */
   private async plugVcpu(): Promise<Ack> {
     const current = Number((await this.stats('--vcpu'))['vcpu.current']);
+    const before = new Set((await this.agent.getVcpus()).map((v) => v['logical-id']));
     await virsh(this.uri, ['setvcpus', this.domain, String(current + 1), '--live']);
     const acknowledgedAt = performance.now();
-    await pollUntil(() => this.agent.getVcpus(), (v) => v.length >= current + 1, { timeoutMs: 20_000, intervalMs: 50, what: 'the guest to see the new vCPU' });
+    await pollUntil(() => this.agent.getVcpus(), (v) => v.some((x) => !before.has(x['logical-id']) && vcpuRegistered(x)), { timeoutMs: 20_000, intervalMs: 50, what: 'the guest to register the new vCPU (its sysfs online file)' });
     await virsh(this.uri, ['setvcpus', this.domain, String(current + 1), '--guest']);
     return { acknowledgedAt, metrics: {}, detail: { vcpus: current + 1, via: 'virsh setvcpus --live, then --guest' } };
   }

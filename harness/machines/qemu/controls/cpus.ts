@@ -1,5 +1,6 @@
 import { InfrastructureError, describeError } from '../../../core/errors.js';
 import { pollUntil } from '../../../core/deadline.js';
+import type { GuestVcpu } from '../../../qga/client.js';
 import type { Ack, MachineControls } from '../../machine.js';
 import type { QemuMachine } from '../machine.js';
 import { probeCpuDeviceDel, type CpuUnplugProbe } from './cpu-unplug-probe.js';
@@ -33,10 +34,10 @@ export function createCpuControl(machine: QemuMachine): NonNullable<MachineContr
       machine.hotplugged.push({ id, command: 'device_add', args });
       const vcpus = await pollUntil(
         () => machine.agent.getVcpus(),
-        (list) => list.some((v) => !before.has(v['logical-id'])),
-        { timeoutMs: 20_000, intervalMs: 20, what: `the guest to see hot-plugged vCPU ${id}` },
+        (list) => list.some((v) => !before.has(v['logical-id']) && vcpuRegistered(v)),
+        { timeoutMs: 20_000, intervalMs: 20, what: `the guest to register hot-plugged vCPU ${id} (its sysfs online file)` },
       );
-      const added = vcpus.filter((v) => !before.has(v['logical-id']));
+      const added = vcpus.filter((v) => !before.has(v['logical-id']) && vcpuRegistered(v));
       const onlinedBy = await onlineAdded(machine, added.map((v) => v['logical-id']));
       return { acknowledgedAt, metrics: {}, detail: { device: id, logicalIds: added.map((v) => v['logical-id']), onlinedBy } };
     },
@@ -62,12 +63,23 @@ export function createCpuControl(machine: QemuMachine): NonNullable<MachineContr
 }
 
 /**
+ * Whether the guest kernel has finished registering a vCPU. qemu-ga reports a CPU whose sysfs
+ * directory has no `online` file as online and not offline-able (that is how the boot CPU looks),
+ * and a hot-added CPU's directory appears ~10 ms before its `online` file. A plug that took that
+ * window's answer for "online" never onlined the CPU: 1 in ~100 plugs into restored clones
+ * (docs/events.md). A hot-added CPU can always be offlined, so `can-offline: false` means "not yet".
+ */
+export function vcpuRegistered(vcpu: GuestVcpu): boolean {
+  return vcpu['can-offline'] !== false;
+}
+
+/**
  * Bring the new vCPUs online and see them online. With auto-online the guest does it itself; if it
  * has not within 2 s (a busy TCG host delays the uevent), or an agent request did not take, the
  * agent asks again — a vCPU plug must not fail for want of a second request.
  */
 async function onlineAdded(machine: QemuMachine, ids: number[]): Promise<string> {
-  const offline = async () => (await machine.agent.getVcpus()).filter((v) => ids.includes(v['logical-id']) && !v.online).map((v) => v['logical-id']);
+  const offline = async () => (await machine.agent.getVcpus()).filter((v) => ids.includes(v['logical-id']) && !(v.online && vcpuRegistered(v))).map((v) => v['logical-id']);
   let by = machine.autoOnline ? 'guest auto-online' : 'guest agent';
   if (machine.autoOnline) {
     const left = await pollUntil(offline, (list) => list.length === 0, { timeoutMs: 2_000, intervalMs: 20, what: 'auto-online' }).catch(() => undefined);
