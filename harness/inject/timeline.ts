@@ -97,13 +97,19 @@ export async function runTimeline(options: TimelineOptions): Promise<EventRecord
 }
 
 function skipped(machine: StartedMachine, occurrence: Occurrence, reason: string): EventRecord {
-  return { kind: occurrence.kind.kind, label: occurrence.label, outcome: 'skipped', requestedAtMs: performance.now() - machine.origin, durationMs: 0, metrics: {}, reason };
+  return { ...identity(occurrence), outcome: 'skipped', requestedAtMs: performance.now() - machine.origin, durationMs: 0, metrics: {}, reason };
+}
+
+/** What names an event in its record: kind, label, and whether it is optional or a suite's. */
+function identity(occurrence: Occurrence): Pick<EventRecord, 'kind' | 'label' | 'optional' | 'addedBy'> {
+  const { event } = occurrence;
+  return { kind: occurrence.kind.kind, label: occurrence.label, ...(event.optional ? { optional: true } : {}), ...(event.addedBy ? { addedBy: event.addedBy } : {}) };
 }
 
 async function runOne(options: TimelineOptions, occurrence: Occurrence, requested: number): Promise<EventRecord> {
   const { machine, signal } = options;
   const at = (t: number) => t - machine.origin;
-  const base = { kind: occurrence.kind.kind, label: occurrence.label, requestedAtMs: at(requested) };
+  const base = { ...identity(occurrence), requestedAtMs: at(requested) };
   machine.output.push('harness', `event ${occurrence.label} requested`);
   try {
     const outcome = await occurrence.kind.run({ machine, params: occurrence.event.params ?? {}, signal });

@@ -50,6 +50,10 @@ export interface TimelineEvent {
   /** Repeat the event this many extra times, `everyMs` apart. */
   repeat?: { count: number; everyMs: number };
   params: Record<string, unknown>;
+  /** Not done is acceptable: a skipped optional event does not make the cell `incomplete`. */
+  optional?: boolean;
+  /** The suite that scheduled this event (absent for the matrix's own scenario steps). */
+  addedBy?: string;
 }
 
 export interface SuiteRef {

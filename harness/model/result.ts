@@ -53,6 +53,10 @@ export interface EventRecord {
   error?: ErrorInfo;
   reason?: string;
   detail?: Record<string, unknown>;
+  /** The event may be skipped without making the cell incomplete. */
+  optional?: boolean;
+  /** The suite that scheduled it, when a suite (not the matrix's scenario) asked for it. */
+  addedBy?: string;
 }
 
 export interface ConsoleLine {

@@ -40,6 +40,8 @@ export function buildJUnit(record: RunRecord): string {
       const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
       if (outcome === 'failed') testCase.failure(failureMessage(result, reason), 'failed');
       else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
+      // Not everything asked was done: never a pass, and not the application's failure either.
+      else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
       else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
       testCase.standardOutput(systemOut(cell, result));
     }
@@ -49,12 +51,14 @@ export function buildJUnit(record: RunRecord): string {
 
 /**
  * A cell-level error, skip or interruption applies to every case of the cell. Otherwise each suite
- * has its own outcome, except that an application failure with no failing suite is charged to
- * every case, so the cell's failure is never lost.
+ * has its own outcome, except that an application failure with no failing suite (or events not
+ * done with no incomplete suite) is charged to every case, so the cell's verdict is never lost.
  */
 function caseOutcome(cell: CellResult, result: SuiteResult | undefined): Outcome {
   if (!result || cell.outcome === 'error' || cell.outcome === 'skipped' || cell.outcome === 'interrupted') return cell.outcome;
   if (result.outcome === 'passed' && cell.outcome === 'failed' && !cell.suites.some((s) => s.outcome === 'failed')) return 'failed';
+  // Events not done are the cell's, not a suite's: charged to every case unless a suite is incomplete itself.
+  if (result.outcome === 'passed' && cell.outcome === 'incomplete' && !cell.suites.some((s) => s.outcome === 'incomplete')) return 'incomplete';
   return result.outcome;
 }
 
@@ -92,7 +96,8 @@ function systemOut(cell: CellResult, result: SuiteResult | undefined): string {
     const metrics = Object.entries(event.metrics).map(([k, m]) => `${k}=${round(m.value)} ${m.unit}`).join(', ');
     const times = [`requested ${round(event.requestedAtMs)} ms`, event.acknowledgedAtMs !== undefined ? `acknowledged ${round(event.acknowledgedAtMs)} ms` : '', event.observedAtMs !== undefined ? `observed ${round(event.observedAtMs)} ms` : ''].filter(Boolean).join(', ');
     const why = event.error ? ` — ${event.error.code}: ${event.error.message}` : event.reason ? ` — ${event.reason}` : '';
-    lines.push(`event ${event.label}: ${event.outcome} (${times})${metrics ? ` ${metrics}` : ''}${why}`);
+    const tags = [event.addedBy ? `added by suite ${event.addedBy}` : '', event.optional ? 'optional' : ''].filter(Boolean).join(', ');
+    lines.push(`event ${event.label}${tags ? ` [${tags}]` : ''}: ${event.outcome} (${times})${metrics ? ` ${metrics}` : ''}${why}`);
   }
   return lines.join('\n');
 }

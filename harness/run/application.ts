@@ -2,6 +2,8 @@ import { DeadlineError, describeError, InfrastructureError } from '../core/error
 import type { Cell } from '../model/cell.js';
 import { metric, type Metrics } from '../model/metrics.js';
 import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
+import { startAppLoad, type AppNetwork } from './app-network.js';
+import { checkHealth, describeHealth } from './health.js';
 
 export interface ApplicationHooks {
   onStarted(app: BackgroundProcess): void;
@@ -9,6 +11,8 @@ export interface ApplicationHooks {
   /** `appEnded` resolves when the application exits (so events whose trigger never came are skipped then). */
   duringApp(appStartedAt: number, appEnded: Promise<unknown>): Promise<void>;
   metrics: Metrics;
+  /** The app's forwarded ports and host-side load (app.ports, app.load), when it has them. */
+  network?: AppNetwork;
 }
 
 /** Environment the application sees: the cell's axes as BW_AXIS_<NAME>, then the app's own env. */
@@ -43,6 +47,8 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
   // Settles when the application really exits; rejects when it could not be followed (the agent
   // failed outside a migration handover), which must never read as "the application ended".
   const appEnded = appProcess.wait(app.timeoutMs + 60_000);
+  const { load, failure: loadNotStarted } = hooks.network ? await startAppLoad(cell, machine, hooks.network, app.timeoutMs) : {};
+  if (loadNotStarted) return loadNotStarted;
   let lost: unknown;
   appEnded.catch((error: unknown) => (lost = error));
   await hooks.duringApp(startedAt, appEnded);
@@ -56,9 +62,10 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
       return `the application (a service) exited during the test with code ${result.exitCode}${result.signal ? ` (signal ${result.signal})` : ''}`;
     }
     if (app.health) {
-      const health = await machine.exec(app.health, { timeoutMs: 10_000 });
-      if (health.exitCode !== 0) return `health check ${app.health.join(' ')} failed with code ${health.exitCode}: ${health.stdout.trim() || health.stderr.trim()}`;
+      const health = await checkHealth(cell, machine);
+      if (!health.healthy) return `health check ${describeHealth(app.health)} failed: ${health.detail}`;
     }
+    const loadFailure = await stopLoad(load, hooks.metrics);
     await appProcess.kill('TERM');
     try {
       await appProcess.wait(10_000);
@@ -66,7 +73,7 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
       await appProcess.kill('KILL');
     }
     hooks.metrics.app_ms = metric(performance.now() - startedAt, 'ms');
-    return undefined;
+    return loadFailure;
   }
 
   const remaining = Math.max(1_000, app.timeoutMs - (performance.now() - startedAt));
@@ -78,11 +85,20 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
     await appProcess.kill('KILL').catch(() => undefined);
     return `the application did not exit within its timeout of ${app.timeoutMs} ms`;
   }
+  const loadFailure = await stopLoad(load, hooks.metrics);
   hooks.metrics.app_ms = metric(performance.now() - startedAt, 'ms');
   if (result.exitCode !== app.expectExit) {
     const tail = (result.stderr || result.stdout || machine.output.lastLine('app')?.text || '').trim().split('\n').slice(-3).join(' | ');
     return `the application exited with code ${result.exitCode ?? `signal ${result.signal}`}, expected ${app.expectExit}${tail ? `: ${tail}` : ''}`;
   }
-  return undefined;
+  return loadFailure;
+}
+
+/** Stop the host-side load with the application; its failure is the cell's. */
+async function stopLoad(load: LoadGenerator | undefined, metrics: Metrics): Promise<string | undefined> {
+  if (!load) return undefined;
+  const failure = await load.stop();
+  metrics.load_runs = metric(load.runs, 'count');
+  return failure;
 }
 

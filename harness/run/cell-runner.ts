@@ -10,8 +10,10 @@ import type { ResourceScope } from './resources.js';
 import { CellGuard, InterruptedError } from './guard.js';
 import { SuiteSession, type LoadedSuite } from '../suite/session.js';
 import { coldBootReason, unmetNeeds } from '../suite/needs.js';
+import { cellTimeline } from '../suite/timeline.js';
 import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
 import { runApplication } from './application.js';
+import { openAppNetwork } from './app-network.js';
 
 export interface CellRunEnvironment {
   /** The run's scope; each attempt gets a child scope torn down when it ends. */
@@ -34,6 +36,7 @@ interface Attempt {
   suites: SuiteResult[];
   events: EventRecord[];
   log: CellResult['log'];
+  ports?: Record<string, number>;
 }
 
 /** Run one cell, retrying `error` outcomes only (each attempt recorded). */
@@ -60,6 +63,7 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
     metrics: last.metrics,
     ...(last.accel ? { accel: last.accel } : {}),
     ...(last.facts ? { facts: last.facts } : {}),
+    ...(last.ports ? { ports: last.ports } : {}),
     suites: last.suites,
     events: last.events,
     log: last.log,
@@ -88,9 +92,12 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     state.facts = facts;
     const controlsUnmet = unmetNeeds(cell, suites, { kvmUsable: env.kvmUsable, machine });
     if (controlsUnmet) throw new UnsupportedError('SUITE_NEEDS', controlsUnmet);
-    const timeline = [...cell.events, ...suites.flatMap((s) => s.suite.events?.(cell, s.options) ?? [])];
+    const timeline = cellTimeline(cell, suites);
     const impossible = unsupportedEvent(machine, timeline);
     if (impossible) throw new UnsupportedError('EVENT_UNSUPPORTED', `event ${impossible.event} cannot run on ${cell.backend}: ${impossible.reason}`);
+    // The app's guest ports on loopback (app.ports), before any suite or health check needs them.
+    const network = await guard.run(openAppNetwork(cell, machine, scope));
+    if (network?.open) state.ports = network.open.ports;
 
     session = new SuiteSession(suites, cell, machine, facts, env.signal);
     await guard.run(session.run('before'));
@@ -100,6 +107,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
       runApplication(cell, activeMachine, {
         onStarted: (app) => (activeSession.app = app),
         metrics: state.metrics,
+        ...(network ? { network } : {}),
         duringApp: async (appStartedAt, appEnded) => {
           await runTimeline({
             machine: activeMachine,
@@ -130,7 +138,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
   state.log = machine ? [...machine.output.lines] : [];
   const teardownErrors = await scope.dispose();
   const suites = session?.results() ?? [];
-  const { outcome, reason, error } = classify(failure, appFailure, suites, teardownErrors);
+  const { outcome, reason, error } = classify(failure, appFailure, suites, teardownErrors, notDone(state.events, suites));
   state.metrics.cell_ms = metric(performance.now() - started, 'ms');
   return {
     outcome,
@@ -140,6 +148,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     metrics: state.metrics,
     ...(state.accel ? { accel: state.accel } : {}),
     ...(state.facts ? { facts: state.facts } : {}),
+    ...(state.ports ? { ports: state.ports } : {}),
     suites,
     events: state.events,
     log: state.log,
@@ -151,27 +160,46 @@ function classify(
   appFailure: string | undefined,
   suites: SuiteResult[],
   teardownErrors: unknown[],
+  undone: string[],
 ): { outcome: Outcome; reason?: string; error?: ErrorInfo } {
+  // What was asked and not done is said with every verdict, never dropped for a louder one.
+  const alsoUndone = undone.length > 0 ? `; also not done: ${undone.join('; ')}` : '';
   if (failure instanceof InterruptedError) return { outcome: 'interrupted', reason: failure.message };
   if (failure !== undefined) {
     const category: ErrorCategory = categoryOf(failure);
     const outcome: Outcome = category === 'unsupported' ? 'skipped' : category === 'application' ? 'failed' : 'error';
-    return { outcome, reason: describeError(failure), error: errorInfo(failure) };
+    return { outcome, reason: `${describeError(failure)}${outcome === 'skipped' ? '' : alsoUndone}`, error: errorInfo(failure) };
   }
-  const suiteOutcome = worstOutcome(suites.map((s) => (s.outcome === 'skipped' ? 'passed' : s.outcome)));
-  if (suiteOutcome === 'error') {
-    const broken = suites.find((s) => s.outcome === 'error')!;
-    return { outcome: 'error', reason: `suite ${broken.suite}: ${broken.reason ?? 'error'}` };
-  }
+  const broken = suites.find((s) => s.outcome === 'error');
+  if (broken) return { outcome: 'error', reason: `suite ${broken.suite}: ${broken.reason ?? 'error'}${alsoUndone}` };
   const failedSuites = suites.filter((s) => s.outcome === 'failed');
   if (appFailure || failedSuites.length > 0) {
     const reasons = [appFailure, ...failedSuites.map((s) => `${s.suite}: ${s.reason ?? 'failed'}`)].filter(Boolean);
-    return { outcome: 'failed', reason: reasons.join('; ') };
+    return { outcome: 'failed', reason: `${reasons.join('; ')}${alsoUndone}` };
   }
   if (teardownErrors.length > 0) {
-    return { outcome: 'error', reason: `teardown failed: ${describeError(teardownErrors[0])}`, error: errorInfo(teardownErrors[0]) };
+    return { outcome: 'error', reason: `teardown failed: ${describeError(teardownErrors[0])}${alsoUndone}`, error: errorInfo(teardownErrors[0]) };
   }
+  if (undone.length > 0) return { outcome: 'incomplete', reason: `not everything asked was done: ${undone.join('; ')}` };
   return { outcome: 'passed' };
+}
+
+/**
+ * Everything the cell asked for that did not happen: events skipped (their trigger never came, the
+ * application ended first) unless `optional`, suites that did not run, checks that could not be
+ * evaluated. Any of them keeps a cell from `passed`.
+ */
+function notDone(events: EventRecord[], suites: SuiteResult[]): string[] {
+  const undone: string[] = [];
+  for (const event of events) {
+    if (event.outcome !== 'skipped' || event.optional) continue;
+    undone.push(`event ${event.label}${event.addedBy ? ` (added by suite ${event.addedBy})` : ''} did not run: ${event.reason ?? 'no reason recorded'}`);
+  }
+  for (const suite of suites) {
+    if (suite.outcome === 'skipped') undone.push(`suite ${suite.suite} did not run: ${suite.reason ?? 'no reason recorded'}`);
+    for (const check of suite.checks) if (check.outcome === 'skipped') undone.push(`${suite.suite} could not check "${check.name}": ${check.message}`);
+  }
+  return undone;
 }
 
 function errorInfo(error: unknown): ErrorInfo {

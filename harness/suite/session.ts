@@ -111,9 +111,10 @@ export class SuiteSession {
 
   results(): SuiteResult[] {
     return this.states.map((state) => {
+      // A check that could not be evaluated leaves the suite incomplete, never passed.
       const outcome = state.failure
         ? state.failure.outcome
-        : worstOutcome(state.checks.filter((c) => c.outcome !== 'skipped').map((c) => c.outcome));
+        : worstOutcome(state.checks.map((c) => (c.outcome === 'skipped' ? 'incomplete' : c.outcome)));
       return {
         suite: state.loaded.suite.name,
         outcome,
@@ -128,8 +129,9 @@ export class SuiteSession {
 }
 
 function firstFailure(checks: CheckResult[]): { reason?: string } {
-  const failed = checks.find((c) => c.outcome === 'failed');
-  return failed ? { reason: `${failed.name}: ${failed.message}` } : {};
+  const failed = checks.find((c) => c.outcome === 'failed') ?? checks.find((c) => c.outcome === 'skipped');
+  if (!failed) return {};
+  return { reason: `${failed.outcome === 'skipped' ? `could not check "${failed.name}"` : failed.name}: ${failed.message}` };
 }
 
 function outcomeOfError(error: unknown): Outcome {

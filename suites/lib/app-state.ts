@@ -1,5 +1,6 @@
 import type { SuiteContext } from '../../harness/suite/api.js';
 import type { ConsoleLine } from '../../harness/model/result.js';
+import { checkHealth, describeHealth } from '../../harness/run/health.js';
 
 /** The last `workers=N` among the application's lines at or after `since` (ms since origin), if any. */
 export function parseLatestWorkers(lines: readonly ConsoleLine[], since = 0): number | undefined {
@@ -48,8 +49,8 @@ export async function threadsOf(context: SuiteContext, name: string): Promise<nu
 export async function appHealth(context: SuiteContext): Promise<{ running: boolean; healthy: boolean; detail: string }> {
   const running = context.app ? await context.app.isRunning() : false;
   if (!running) return { running, healthy: false, detail: 'the application is not running' };
-  const health = context.cell.app.health;
-  if (!health) return { running, healthy: true, detail: 'running (no health check declared)' };
-  const result = await context.machine.exec(health, { timeoutMs: 15_000 });
-  return { running, healthy: result.exitCode === 0, detail: result.exitCode === 0 ? `healthy: ${result.stdout.trim()}` : `health check exited ${result.exitCode}: ${(result.stderr || result.stdout).trim()}` };
+  if (!context.cell.app.health) return { running, healthy: true, detail: 'running (no health check declared)' };
+  // In the guest, or from the host through the forwarded port (tcp, http, a host command).
+  const result = await checkHealth(context.cell, context.machine, 15_000);
+  return { running, healthy: result.healthy, detail: result.healthy ? result.detail : `health check ${describeHealth(context.cell.app.health)}: ${result.detail}` };
 }

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { loadMatrix } from '../../matrix/load.js';
 import { expandMatrix } from '../../matrix/expand.js';
 import { formatExpansion } from '../../matrix/list.js';
-import { knownEventKinds } from '../../inject/registry.js';
 import { EXIT } from '../exit-codes.js';
+import { loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { loadSuitesForCell } from '../../suite/registry.js';
+import { cellTimeline } from '../../suite/timeline.js';
 
 export async function listCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,8 +17,12 @@ export async function listCommand(args: string[]): Promise<number> {
     process.stderr.write('usage: bothworlds list FILE [--pairwise] [--no-dropped]\n');
     return EXIT.usage;
   }
-  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds });
+  const matrix = await loadCheckedMatrix(resolve(positionals[0]));
   const expansion = expandMatrix(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
-  process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'] })}\n`);
+  // Suites add events of their own (migration-survival migrates): list them with the suite's name.
+  const timelines = new Map(await Promise.all(expansion.cells.map(async (cell) => [cell.id, cellTimeline(cell, await loadSuitesForCell(cell))] as const)));
+  process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'], timelineOf: (cell) => timelines.get(cell.id) ?? cell.events })}\n`);
+  // Printed first: the dropped combinations say why none is left.
+  requireCells(matrix, expansion);
   return EXIT.ok;
 }

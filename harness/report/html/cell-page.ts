@@ -1,5 +1,5 @@
 import type { Metrics } from '../../model/metrics.js';
-import type { CellResult, ConsoleLine, SuiteResult } from '../../model/result.js';
+import type { CellResult, ConsoleLine, EventRecord, SuiteResult } from '../../model/result.js';
 import type { RunRecord } from '../run-record.js';
 import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
@@ -12,6 +12,7 @@ const MEANING: Partial<Record<string, string>> = {
   error: 'the lab failed, not the application',
   skipped: 'this combination cannot run here',
   interrupted: 'the run was stopped while this cell ran',
+  incomplete: 'nothing failed, but something this cell asked for was not done: it did not test what it claims',
 };
 
 export function renderCellPage(record: RunRecord, cell: CellResult): string {
@@ -62,9 +63,15 @@ function renderEvents(cell: CellResult): string {
   const at = (t: number | undefined) => (t === undefined ? '—' : `${t.toFixed(0)} ms`);
   const rows = cell.events.map(
     (e, i) =>
-      `<tr class="${e.outcome === 'error' ? 'bad' : ''}"><td>${i + 1}. ${esc(e.label)}</td><td class="t-${e.outcome === 'ok' ? 'passed' : e.outcome === 'error' ? 'error' : 'skipped'}">${esc(e.outcome)}${e.error ? `: ${esc(e.error.message)}` : e.reason ? `: ${esc(e.reason)}` : ''}</td><td>${at(e.requestedAtMs)}</td><td>${at(e.acknowledgedAtMs)}</td><td>${at(e.observedAtMs)}</td><td>${esc(Object.entries(e.metrics).map(([k, m]) => `${k} ${metricValue(m)}`).join(', '))}${e.detail && Object.keys(e.detail).length ? `<details><summary>detail</summary><pre>${esc(JSON.stringify(e.detail, null, 2))}</pre></details>` : ''}</td></tr>`,
+      `<tr class="${e.outcome === 'error' ? 'bad' : ''}"><td>${i + 1}. ${esc(e.label)}${eventTags(e)}</td><td class="t-${e.outcome === 'ok' ? 'passed' : e.outcome === 'error' ? 'error' : e.optional ? 'skipped' : 'incomplete'}">${esc(e.outcome)}${e.error ? `: ${esc(e.error.message)}` : e.reason ? `: ${esc(e.reason)}` : ''}</td><td>${at(e.requestedAtMs)}</td><td>${at(e.acknowledgedAtMs)}</td><td>${at(e.observedAtMs)}</td><td>${esc(Object.entries(e.metrics).map(([k, m]) => `${k} ${metricValue(m)}`).join(', '))}${e.detail && Object.keys(e.detail).length ? `<details><summary>detail</summary><pre>${esc(JSON.stringify(e.detail, null, 2))}</pre></details>` : ''}</td></tr>`,
   );
   return `${timeline}<table><tr><th>event</th><th>outcome</th><th>requested</th><th>acknowledged</th><th>observed</th><th>metrics</th></tr>${rows.join('')}</table>`;
+}
+
+/** Why an event is there (a suite asked for it) and whether it may be skipped. */
+function eventTags(event: EventRecord): string {
+  const tags = [event.addedBy ? `added by suite ${esc(event.addedBy)}` : '', event.optional ? 'optional' : ''].filter(Boolean);
+  return tags.length ? ` <span class="muted">(${tags.join(', ')})</span>` : '';
 }
 
 function renderFacts(cell: CellResult): string {

@@ -3,7 +3,7 @@ import type { CellResult } from '../../model/result.js';
 import { metricValue, migrationDowntime } from '../summary.js';
 import { cellFile, esc } from './escape.js';
 
-const SYMBOL: Record<string, string> = { passed: '✓', failed: '✗', error: '!', skipped: '–', interrupted: '‖' };
+const SYMBOL: Record<string, string> = { passed: '✓', failed: '✗', error: '!', incomplete: '◐', skipped: '–', interrupted: '‖' };
 const MISSING = '—';
 const COMPACT_ABOVE = 200;
 
