@@ -3,6 +3,7 @@ import type { Cell } from '../model/cell.js';
 import { metric, type Metrics } from '../model/metrics.js';
 import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
 import { startAppLoad, type AppNetwork } from './app-network.js';
+import type { LoadGenerator } from './load-generator.js';
 import { checkHealth, describeHealth } from './health.js';
 
 export interface ApplicationHooks {
