@@ -21,11 +21,15 @@ export function editDistance(a: string, b: string): number {
 export function closestName(name: string, known: Iterable<string>): string | undefined {
   const lower = name.toLowerCase();
   const limit = lower.length <= 4 ? 1 : lower.length <= 8 ? 2 : 3;
-  let best: { name: string; distance: number } | undefined;
+  let best: { name: string; distance: number; prefix: number } | undefined;
   for (const candidate of known) {
     if (candidate === name) return undefined;
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance <= limit && (!best || distance < best.distance)) best = { name: candidate, distance };
+    const other = candidate.toLowerCase();
+    const distance = editDistance(lower, other);
+    // Ties go to the longer shared start: "vcpu" is "vcpus" missing its s, not "cpu" with a v.
+    let prefix = 0;
+    while (prefix < lower.length && lower[prefix] === other[prefix]) prefix++;
+    if (distance <= limit && (!best || distance < best.distance || (distance === best.distance && prefix > best.prefix))) best = { name: candidate, distance, prefix };
   }
   return best?.name;
 }

@@ -2,8 +2,10 @@ import { compileExpression } from 'filtrex';
 import type { AxisValue, Cell, HostRef } from '../model/cell.js';
 import { DEFAULT_MACHINE, type Backend, type MachineSpec } from '../model/machine-spec.js';
 import { cellId } from './cell-id.js';
+import { checkCells } from './check-cells.js';
 import { MatrixError } from './errors.js';
 import type { MatrixFile } from './load.js';
+import { KNOWN_AXES } from './limits.js';
 import { pairwiseCover, type Combination } from './pairwise.js';
 import { parseSizeMiB } from './units.js';
 
@@ -98,10 +100,11 @@ export function expandMatrix(file: MatrixFile, options: { pairwise?: boolean; co
     seen.add(id);
     cells.push(toCell(file, axes, id));
   }
+  // Before any VM: a scenario step a cell's machine cannot do names its file:line:column.
+  const issues = checkCells(file, cells);
+  if (issues.length > 0) throw new MatrixError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   return { cells, dropped, totalCombinations: total };
 }
-
-const KNOWN_AXES = new Set(['backend', 'cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'host', 'events']);
 
 function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): Cell {
   const { doc } = file;
@@ -120,7 +123,7 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
   };
   const scenario = String(axes.events ?? 'none');
   const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;
-  const userAxes = Object.keys(axes).filter((k) => !KNOWN_AXES.has(k));
+  const userAxes = Object.keys(axes).filter((k) => !KNOWN_AXES.includes(k));
   const env = { ...doc.app.env };
   for (const key of userAxes) env[`BW_AXIS_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(axes[key]);
   return {

@@ -48,7 +48,7 @@ describe('matrix files', () => {
     const issues = issuesOf(`name: t\n${APP}axes:\n  events: [none, cpu-plugg]\nscenarios:\n  x:\n    - {at: 1s, do: cpu-plugin}\n`);
     expect(issues.map((i) => `${i.line}:${i.column} ${i.message}`)).toEqual([
       expect.stringMatching(/^4:18 events value "cpu-plugg" names no scenario/),
-      expect.stringMatching(/^7:20 unknown event kind "cpu-plugin"; known kinds: cpu-plug/),
+      expect.stringMatching(/^7:20 unknown event kind "cpu-plugin" \(did you mean "cpu-plug"\?\); known kinds: cpu-plug/),
     ]);
   });
 
