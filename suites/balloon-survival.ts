@@ -1,4 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
+import { millisecondsOption, optionsSchema } from '../harness/suite/options-schema.js';
 import { afterReady, afterStart } from './lib/triggers.js';
 import { appHealth } from './lib/app-state.js';
 
@@ -11,6 +12,10 @@ const OOM = /Out of memory|Killed process|oom-kill/i;
 export const balloonSurvival = defineSuite({
   name: 'balloon-survival',
   description: 'the application survives balloon inflate/deflate',
+  optionsSchema: optionsSchema({
+    target: { description: 'Balloon target: a fraction of the memory (50%) or a size (256M).', type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?%|[0-9]+(\\.[0-9]+)?[KMGT]i?B?)$' },
+    holdMs: millisecondsOption('Time inflated (default 2000).'),
+  }),
   needs: { controls: ['balloon'], runningApp: true },
   events(cell, options) {
     const hold = typeof options.holdMs === 'number' ? options.holdMs : 2_000;

@@ -1,4 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
+import { durationOption, enumOption, millisecondsOption, optionsSchema } from '../harness/suite/options-schema.js';
 import type { SuiteContext } from '../harness/suite/api.js';
 import { monotonicRegressions, sampleClocks, type ClockSample } from './lib/clock-sample.js';
 import { afterStart } from './lib/triggers.js';
@@ -21,6 +22,12 @@ async function sample(context: SuiteContext, after: string): Promise<void> {
 export const clocks = defineSuite({
   name: 'clocks',
   description: 'clocksources, monotonic never backwards, wall-clock drift across pause/migration',
+  optionsSchema: optionsSchema({
+    maxDriftMs: millisecondsOption('Fail when the wall clock ends further than this from the host (default 2000).'),
+    events: { type: 'array', items: enumOption('An event the suite schedules itself.', ['pause', 'migrate']) },
+    pause: durationOption('How long its pause lasts (default 1s).'),
+    correct: { description: 'Correct the clock after its events (default true).', type: 'boolean' },
+  }),
   events(_cell, options) {
     const wanted = Array.isArray(options.events) ? options.events.map(String) : [];
     const correct = options.correct !== false;

@@ -1,4 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
+import { optionsSchema } from '../harness/suite/options-schema.js';
 import { cpuArgument } from '../harness/machines/qemu/argv.js';
 import { asQemu } from './lib/qemu.js';
 import { compareFlags, qemuFeatureToFlag } from './lib/flags.js';
@@ -15,6 +16,7 @@ const list = (flags: string[], max = 8) => (flags.length === 0 ? 'none' : `${fla
 export const cpuModel = defineSuite({
   name: 'cpu-model',
   description: 'CPU model name and CPUID flags: missing, added, dropped by TCG; required flags',
+  optionsSchema: optionsSchema({ require: { description: 'CPU flags the application needs, as /proc/cpuinfo names them (sse4_2, avx2).', type: 'array', items: { type: 'string' } } }),
   async check(context) {
     const { facts, machine, options } = context;
     const qemu = asQemu(machine);

@@ -1,6 +1,7 @@
 import { pollUntil } from '../harness/core/deadline.js';
 import { DeadlineError } from '../harness/core/errors.js';
 import { defineSuite } from '../harness/suite/api.js';
+import { argvOption, enumOption, millisecondsOption, optionsSchema, sizeOption } from '../harness/suite/options-schema.js';
 import type { EventRecord } from '../harness/model/result.js';
 import { afterReady } from './lib/triggers.js';
 import { latestWorkers, probeNumber, threadsOf } from './lib/app-state.js';
@@ -15,6 +16,15 @@ import { latestWorkers, probeNumber, threadsOf } from './lib/app-state.js';
 export const hotplugAwareness = defineSuite({
   name: 'hotplug-awareness',
   description: 'does the application adapt to vCPUs plugged while it runs?',
+  optionsSchema: optionsSchema({
+    plug: { description: 'vCPUs to plug (default 1).', type: 'integer', minimum: 1, maximum: 4096 },
+    expect: enumOption('What the application should do (default adaptive).', ['adaptive', 'fixed']),
+    settleMs: millisecondsOption('How long the application has to adapt (default 2000).'),
+    memory: sizeOption('Also plug a DIMM of this size.'),
+    probe: argvOption("A command printing the application's parallelism."),
+    process: { description: 'The process whose threads are counted.', type: 'string' },
+    extraThreads: { description: 'Threads of `process` that are not workers.', type: 'integer', minimum: 0 },
+  }),
   needs: (_cell, options) => ({ controls: options.memory ? ['cpus', 'memory'] : ['cpus'], runningApp: true }),
   events(cell, options) {
     const events = [afterReady(cell, 'cpu-plug', { count: typeof options.plug === 'number' ? options.plug : 1 }, 'cpu-plug (hotplug-awareness)')];

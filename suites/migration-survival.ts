@@ -1,4 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
+import { durationOption, enumOption, millisecondsOption, optionsSchema, sizeOption } from '../harness/suite/options-schema.js';
 import { afterReady } from './lib/triggers.js';
 import { appHealth } from './lib/app-state.js';
 
@@ -12,6 +13,18 @@ const PASS_THROUGH = ['max-bandwidth', 'downtime-limit', 'auto-converge', 'xbzrl
 export const migrationSurvival = defineSuite({
   name: 'migration-survival',
   description: 'the application survives live migration within its tolerable downtime',
+  optionsSchema: optionsSchema({
+    maxDowntimeMs: millisecondsOption('The downtime the application tolerates.'),
+    downtimeSource: enumOption('Which downtime is judged (default heartbeat).', ['heartbeat', 'qemu']),
+    'max-bandwidth': sizeOption('Migration bandwidth per second.'),
+    'downtime-limit': durationOption("QEMU's downtime limit."),
+    'auto-converge': { type: 'boolean' },
+    xbzrle: { type: 'boolean' },
+    multifd: { type: 'integer', minimum: 0, maximum: 255 },
+    postcopy: { type: 'boolean' },
+    timeout: durationOption('Give up (and cancel) after this long.'),
+    transport: enumOption('Migration transport.', ['unix', 'tcp']),
+  }),
   needs: { controls: ['migrate'], runningApp: true },
   events(cell, options) {
     const params = Object.fromEntries(PASS_THROUGH.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));

@@ -1,4 +1,5 @@
 import { defineSuite } from '../harness/suite/api.js';
+import { enumOption, optionsSchema } from '../harness/suite/options-schema.js';
 import { parseProbeOutput, probeFromFacts, type CounterState } from './lib/pmu-probe.js';
 
 /**
@@ -8,6 +9,7 @@ import { parseProbeOutput, probeFromFacts, type CounterState } from './lib/pmu-p
 export const pmu = defineSuite({
   name: 'pmu',
   description: 'architectural perf events (cycles, instructions) available to the application',
+  optionsSchema: optionsSchema({ require: { type: 'array', items: enumOption('A hardware event the application needs.', ['cycles', 'instructions']) } }),
   async check(context) {
     const { machine } = context;
     // In a guest the tool is on the PATH (/opt/bothworlds/bin); physical machines ran it at start (facts.pmu).

@@ -46,6 +46,12 @@ export interface SuiteContext {
 export interface Suite {
   name: string;
   description: string;
+  /**
+   * A JSON schema (draft-07, checked by ajv) of the suite's `options`: a matrix with options that
+   * do not match it stops at load with file:line:column, before any VM. Build it with
+   * `optionsSchema({...})` from harness/suite/options-schema.ts (unknown options are then errors).
+   */
+  optionsSchema?: object;
   needs?: SuiteNeeds | ((cell: Cell, options: Record<string, unknown>) => SuiteNeeds);
   /** Events this suite schedules (added to the cell's own timeline). */
   events?(cell: Cell, options: Record<string, unknown>): TimelineEvent[];

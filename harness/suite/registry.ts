@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import type { Cell, SuiteRef } from '../model/cell.js';
+import type { LoadOptions } from '../matrix/load.js';
 import type { Suite } from './api.js';
 import type { LoadedSuite } from './session.js';
 import { builtinSuites } from '../../suites/index.js';
@@ -31,6 +32,12 @@ export async function loadSuite(ref: SuiteRef): Promise<Suite> {
   }
   return loading;
 }
+
+/** What the matrix loader checks suite names and options against: the built-ins, and user modules imported by path. */
+export const suiteCatalog: NonNullable<LoadOptions['suites']> = {
+  builtin: builtinSuites,
+  loadUser: (path) => loadSuite({ name: path, options: {} }),
+};
 
 export async function loadSuitesForCell(cell: Cell): Promise<LoadedSuite[]> {
   return Promise.all(cell.suites.map(async (ref) => ({ suite: await loadSuite(ref), options: ref.options })));
