@@ -38,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`bothworlds ${name}: ${describeError(error)}\n`);
     if (error instanceof BothworldsError && error.category === 'config') return EXIT.usage;
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return EXIT.usage;
+    // Unknown flags, a flag missing its value, a stray positional: node's parseArgs says which.
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) return EXIT.usage;
     return EXIT.infrastructure;
   }
 }

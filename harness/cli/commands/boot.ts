@@ -3,6 +3,9 @@ import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { startQemuMachine } from '../../machines/qemu/machine.js';
 import { ResourceScope } from '../../run/resources.js';
 import { handleInterrupts } from '../../run/signals.js';
+import { ConfigError } from '../../core/errors.js';
+import { CPU_MODEL, hostMemoryMiB, maxCpusOf } from '../../matrix/limits.js';
+import { choiceFlag, intFlag } from '../flags.js';
 
 /** Boot the default guest, run one command in it and print what it printed. */
 export async function bootCommand(args: string[]): Promise<number> {
@@ -17,12 +20,16 @@ export async function bootCommand(args: string[]): Promise<number> {
     },
   });
   const command = positionals.length > 0 ? positionals : ['sh', '-c', 'echo "$(uname -sr) | $(nproc) CPU(s) | $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ //") | $(grep MemTotal /proc/meminfo | tr -s " ")"'];
+  // Checked before QEMU starts: a typo is exit 2 naming the flag, not a QEMU error.
+  const vcpus = intFlag('vcpus', values.vcpus!, { min: 1, max: maxCpusOf(DEFAULT_MACHINE.machineType) ?? 1 });
+  const memoryMiB = intFlag('memory', values.memory!, { min: 64, max: hostMemoryMiB() });
+  const accel = choiceFlag('accel', values.accel!, ['auto', 'kvm', 'tcg'] as const);
+  if (!CPU_MODEL.test(values.cpu!)) throw new ConfigError('CLI_OPTION', `--cpu must be a CPU model such as Nehalem or max,-x2apic (no spaces or quotes), not "${values.cpu}"`);
   const interrupts = handleInterrupts();
   const scope = new ResourceScope('boot');
   try {
-    const vcpus = Number(values.vcpus);
     const machine = await startQemuMachine(
-      { ...DEFAULT_MACHINE, cpuModel: values.cpu!, vcpus, maxVcpus: vcpus, memoryMiB: Number(values.memory), accel: values.accel as 'auto' },
+      { ...DEFAULT_MACHINE, cpuModel: values.cpu!, vcpus, maxVcpus: vcpus, memoryMiB, accel },
       { scope, name: 'boot' },
     );
     process.stderr.write(`booted ${values.cpu} under ${machine.accel.toUpperCase()} to a working agent in ${machine.startMetrics.boot_ms!.value.toFixed(0)} ms\n`);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { readResults } from '../../report/results-store.js';
 import { compareRuns, formatComparison } from '../../report/compare.js';
 import { EXIT } from '../exit-codes.js';
+import { choiceFlag, numberFlag } from '../flags.js';
 
 /** `compare OLD NEW`: each side may list several run folders (repeats), comma-separated. */
 export async function compareCommand(args: string[]): Promise<number> {
@@ -15,10 +16,12 @@ export async function compareCommand(args: string[]): Promise<number> {
     process.stderr.write('usage: bothworlds compare OLD[,OLD...] NEW[,NEW...] [--format text|markdown|json] [--alpha 0.05]\n');
     return EXIT.usage;
   }
+  const format = choiceFlag('format', values.format!, ['text', 'markdown', 'json'] as const);
+  const alpha = values.alpha !== undefined ? numberFlag('alpha', values.alpha, { above: 0, below: 1 }) : undefined;
   const read = (list: string) => Promise.all(list.split(',').map((dir) => readResults(resolve(dir))));
   const [before, after] = await Promise.all([read(positionals[0]!), read(positionals[1]!)]);
-  const comparison = compareRuns(before, after, values.alpha ? { alpha: Number(values.alpha) } : {});
-  process.stdout.write(`${formatComparison(comparison, values.format as 'text')}\n`);
+  const comparison = compareRuns(before, after, alpha !== undefined ? { alpha } : {});
+  process.stdout.write(`${formatComparison(comparison, format)}\n`);
   const worse = comparison.regressions.length > 0 || comparison.changed.some((c) => c.before === 'passed' && c.after !== 'passed');
   return worse ? EXIT.failed : EXIT.ok;
 }

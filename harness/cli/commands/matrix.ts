@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import { loadMatrix } from '../../matrix/load.js';
 import { expandMatrix } from '../../matrix/expand.js';
 import { formatShardList } from '../../matrix/ci-formats.js';
-import { knownEventKinds } from '../../inject/registry.js';
 import { EXIT } from '../exit-codes.js';
+import { choiceFlag, intFlag } from '../flags.js';
+import { loadCheckedMatrix, requireCells } from '../load-checked.js';
 
 export async function matrixCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -17,11 +16,12 @@ export async function matrixCommand(args: string[]): Promise<number> {
     process.stderr.write('usage: bothworlds matrix FILE --format github|gitlab --shards N\n');
     return EXIT.usage;
   }
-  const format = values.format;
-  if (format !== 'github' && format !== 'gitlab') throw new ConfigError('CLI_OPTION', `--format must be github or gitlab, not "${format}"`);
-  const shards = Number(values.shards);
-  if (!Number.isInteger(shards) || shards < 1) throw new ConfigError('CLI_OPTION', `--shards must be a whole number ≥ 1, not "${values.shards}"`);
-  const matrix = await loadMatrix(resolve(positionals[0]), { knownEventKinds: knownEventKinds });
-  process.stdout.write(`${formatShardList(matrix, expandMatrix(matrix).cells, format, shards)}\n`);
+  const format = choiceFlag('format', values.format!, ['github', 'gitlab'] as const);
+  // GitHub Actions refuses a job matrix of more than 256 jobs.
+  const shards = intFlag('shards', values.shards!, { min: 1, max: 256 });
+  const matrix = await loadCheckedMatrix(resolve(positionals[0]));
+  const expansion = expandMatrix(matrix);
+  requireCells(matrix, expansion);
+  process.stdout.write(`${formatShardList(matrix, expansion.cells, format, shards)}\n`);
   return EXIT.ok;
 }

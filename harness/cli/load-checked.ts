@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { eventKinds } from '../inject/registry.js';
+import type { Expansion } from '../matrix/expand.js';
+import { loadMatrix, type MatrixFile } from '../matrix/load.js';
+import { suiteCatalog } from '../suite/registry.js';
+
+/**
+ * Load a matrix as every command does: besides the file's own checks, each event's `with:` is
+ * validated by its kind and each suite's name and options against the suite, so every mistake
+ * stops here with file:line:column (exit 2) before anything starts.
+ */
+export function loadCheckedMatrix(path: string): Promise<MatrixFile> {
+  return loadMatrix(resolve(path), { eventKinds, suites: suiteCatalog });
+}
+
+/** A matrix that expands to no cell would run nothing and exit 0: a mistake (everything excluded or constrained away). */
+export function requireCells(matrix: MatrixFile, expansion: Expansion): void {
+  if (expansion.cells.length > 0) return;
+  const rules = new Map<string, number>();
+  for (const drop of expansion.dropped) rules.set(drop.rule, (rules.get(drop.rule) ?? 0) + 1);
+  const why = [...rules].map(([rule, n]) => `${n} by ${rule}`).join(', ');
+  throw new ConfigError(
+    'MATRIX_EMPTY',
+    `${matrix.path}: the matrix expands to 0 cells (${expansion.totalCombinations} combination(s)${why ? `, dropped: ${why}` : ''}): nothing would run; \`bothworlds list ${matrix.path}\` shows what dropped each`,
+  );
+}
