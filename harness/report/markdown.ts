@@ -1,5 +1,5 @@
 import type { RunRecord } from './run-record.js';
-import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, notRun } from './summary.js';
+import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, migrationDowntimeLabel, notRun } from './summary.js';
 
 /** Rows per table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
 const MAX_TIMING_ROWS = 100;
@@ -30,7 +30,7 @@ export function buildMarkdown(record: RunRecord): string {
 
   const timed = record.cells.filter((c) => c.outcome !== 'skipped');
   if (timed.length > 0) {
-    lines.push('| cell | outcome | boot | app | migration downtime (QEMU / heartbeat) |', '|---|---|---|---|---|');
+    lines.push(`| cell | outcome | boot | app | ${migrationDowntimeLabel(timed)} |`, '|---|---|---|---|---|');
     for (const cell of timed.slice(0, MAX_TIMING_ROWS)) {
       lines.push(`| \`${code(cell.id)}\` | ${cell.outcome} | ${metricValue(cell.metrics.boot_ms ?? cell.metrics.restore_ms)} | ${metricValue(cell.metrics.app_ms)} | ${migrationDowntime(cell)} |`);
     }

@@ -36,10 +36,21 @@ function bytes(value: number): string {
   return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
 }
 
-/** The migration downtime of a cell as "QEMU / heartbeat", or '' without a completed migration. */
+/**
+ * The migration downtime of a cell as "QEMU / heartbeat", plus " / client" where a host-side prober
+ * measured it through a forwarded port (app.ports), or '' without a completed migration.
+ */
 export function migrationDowntime(cell: CellResult): string {
   const migrations = cell.events.filter((e) => e.kind === 'migrate' && e.outcome === 'ok');
-  return migrations.map((m) => `${metricValue(m.metrics.downtime_qemu_ms) || '?'} / ${metricValue(m.metrics.downtime_heartbeat_ms) || '?'}`).join(', ');
+  return migrations
+    .map((m) => `${metricValue(m.metrics.downtime_qemu_ms) || '?'} / ${metricValue(m.metrics.downtime_heartbeat_ms) || '?'}${m.metrics.downtime_client_ms ? ` / ${metricValue(m.metrics.downtime_client_ms)}` : ''}`)
+    .join(', ');
+}
+
+/** What migrationDowntime's figures are: "QEMU / heartbeat", with " / client" when measured. */
+export function migrationDowntimeLabel(cells: CellResult[]): string {
+  const client = cells.some((c) => c.events.some((e) => e.kind === 'migrate' && e.metrics.downtime_client_ms));
+  return `migration downtime (QEMU / heartbeat${client ? ' / client' : ''})`;
 }
 
 /**

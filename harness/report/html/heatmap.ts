@@ -1,6 +1,6 @@
 import type { AxisValue } from '../../model/cell.js';
 import type { CellResult } from '../../model/result.js';
-import { metricValue, migrationDowntime } from '../summary.js';
+import { metricValue, migrationDowntime, migrationDowntimeLabel } from '../summary.js';
 import { cellFile, esc } from './escape.js';
 
 const SYMBOL: Record<string, string> = { passed: '✓', failed: '✗', error: '!', incomplete: '◐', skipped: '–', interrupted: '‖' };
@@ -26,7 +26,7 @@ function tooltip(cell: CellResult): string {
     parts.push(`${event.label}: ${event.outcome}${seen}`);
   }
   const downtime = migrationDowntime(cell);
-  if (downtime) parts.push(`migration downtime (QEMU / heartbeat): ${downtime}`);
+  if (downtime) parts.push(`${migrationDowntimeLabel([cell])}: ${downtime}`);
   if (cell.attempts.length > 1) parts.push(`attempts: ${cell.attempts.map((a) => a.outcome).join(' → ')}`);
   return parts.join('\n');
 }
