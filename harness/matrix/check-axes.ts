@@ -85,6 +85,9 @@ export function checkAxes(ctx: CheckContext): void {
       case 'accel':
         if (!['auto', 'kvm', 'tcg'].includes(text)) at(path, `accel "${text}" is not auto, kvm or tcg`);
         break;
+      case 'network':
+        if (text !== 'user' && text !== 'none') at(path, `network "${text}" is not user (a NIC on QEMU's user-mode network) or none`);
+        break;
       case 'balloon':
         if (typeof value !== 'boolean') at(path, `balloon must be true or false, not ${JSON.stringify(value)}`);
         break;

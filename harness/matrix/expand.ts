@@ -120,6 +120,7 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
     machineType: String(axes.machine ?? DEFAULT_MACHINE.machineType),
     accel: (axes.accel as MachineSpec['accel'] | undefined) ?? 'auto',
     balloon: axes.balloon === undefined ? true : Boolean(axes.balloon),
+    ...(axes.network !== undefined ? { network: String(axes.network) as MachineSpec['network'] } : {}),
   };
   const scenario = String(axes.events ?? 'none');
   const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;

@@ -154,6 +154,8 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
       expectExit: raw.app.expect_exit ?? 0,
       timeoutMs: raw.app.timeout !== undefined ? parseDuration(raw.app.timeout) : 60_000,
       ...(raw.app.health ? { health: raw.app.health } : {}),
+      ...(raw.app.ports ? { ports: raw.app.ports } : {}),
+      ...(raw.app.load ? { load: raw.app.load } : {}),
       ...(raw.app.ready ? { readyPattern: raw.app.ready } : {}),
       ...(raw.app.env ? { env: raw.app.env } : {}),
       ...(raw.app.service !== undefined ? { service: raw.app.service } : {}),
