@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import type { MachineSpec } from '../../model/machine-spec.js';
+import { nicArguments } from '../qemu/argv.js';
 
 export interface DomainChannels {
   /** unix sockets QEMU listens on (mode='bind') for the app output and the heartbeat */
@@ -27,10 +28,14 @@ export function cpuElement(cpuModel: string): Record<string, unknown> {
 /** Domain XML from the same typed spec the QEMU backend uses. */
 export function buildDomainXml(spec: MachineSpec, options: { name: string; accel: 'kvm' | 'tcg'; boot: DomainBoot; channels: DomainChannels; emulator?: string }): string {
   const hotplugMemory = spec.maxMemoryMiB !== undefined && spec.maxMemoryMiB > spec.memoryMiB;
+  // The NIC as QEMU arguments: libvirt 9.0's <interface type='user'> cannot say restrict=on, and its
+  // <portForward> needs passt; host forwards are added at run time (harness/net/user-net.ts).
+  const nic = nicArguments(spec);
   const channel = (path: string, name: string) => ({ '@_type': 'unix', source: { '@_mode': 'bind', '@_path': path }, target: { '@_type': 'virtio', '@_name': name } });
   const domain = {
     domain: {
       '@_type': options.accel === 'kvm' ? 'kvm' : 'qemu',
+      ...(nic.length > 0 ? { '@_xmlns:qemu': 'http://libvirt.org/schemas/domain/qemu/1.0' } : {}),
       name: options.name,
       ...(hotplugMemory ? { maxMemory: { '@_slots': spec.memorySlots ?? 4, '@_unit': 'MiB', '#text': spec.maxMemoryMiB } } : {}),
       memory: { '@_unit': 'MiB', '#text': spec.memoryMiB },
@@ -64,6 +69,7 @@ export function buildDomainXml(spec: MachineSpec, options: { name: string; accel
         ],
         ...(spec.balloon ? { memballoon: { '@_model': 'virtio', '@_autodeflate': 'on' } } : { memballoon: { '@_model': 'none' } }),
       },
+      ...(nic.length > 0 ? { 'qemu:commandline': { 'qemu:arg': nic.map((value) => ({ '@_value': value })) } } : {}),
     },
   };
   return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true }).build(domain) as string;

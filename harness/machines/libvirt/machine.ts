@@ -8,7 +8,9 @@ import type { MachineSpec } from '../../model/machine-spec.js';
 import { metric, type Metrics } from '../../model/metrics.js';
 import type { ResourceScope } from '../../run/resources.js';
 import { LineBuffer } from '../line-source.js';
-import type { Ack, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
+import type { Ack, GuestPortAccess, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
+import { MigratingForwards } from '../../net/user-net.js';
+import { USER_NETDEV_ID } from '../qemu/argv.js';
 import { attachPortReader } from '../qemu/port-reader.js';
 import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
 import { vcpuRegistered } from '../qemu/controls/cpus.js';
@@ -36,6 +38,8 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   readonly controls: MachineControls;
   readonly agent: VirshAgent;
   uri: string;
+  readonly guestPorts?: GuestPortAccess;
+  private readonly forwards?: MigratingForwards<string>;
   private portScope: ResourceScope;
   private migrations = 0;
 
@@ -54,6 +58,12 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     this.uri = uri;
     this.agent = new VirshAgent(uri, domain);
     this.portScope = scope.child('ports-0');
+    if (spec.network !== 'none') {
+      // Keyed by the libvirtd the domain runs on: each QEMU needs its own host forwards.
+      const forwards = new MigratingForwards<string>((at) => (line) => virsh(at, ['qemu-monitor-command', domain, '--hmp', line]), USER_NETDEV_ID);
+      this.forwards = forwards;
+      this.guestPorts = { target: (port) => forwards.target(this.uri, port) };
+    }
     const unsupportedReason: MachineControls['unsupportedReason'] = { memoryPressure: 'use a balloon event (virsh setmem) on VMs' };
     if (spec.maxVcpus <= spec.vcpus) unsupportedReason.cpus = `vCPU hot-plug needs maxvcpus > vcpus (this cell has ${spec.vcpus} of ${spec.maxVcpus})`;
     if (!(spec.maxMemoryMiB && spec.maxMemoryMiB > spec.memoryMiB)) unsupportedReason.memory = 'memory hot-plug needs maxmem (and slots) above memory in the matrix';
@@ -206,6 +216,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     this.runDir = destinationDir;
     this.uri = destinationUri;
     this.agent.uri = destinationUri;
+    this.forwards?.handOver(destinationUri);
     this.portScope = destinationPorts;
     await attaching;
     await this.agent.waitUntilAnswering(30_000);
