@@ -138,6 +138,7 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
     ...(host ? { host } : {}),
     timeoutMs: doc.timeoutMs,
     retries: doc.retries,
+    ...(doc.artifacts ? { artifacts: doc.artifacts } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileExpression } from 'filtrex';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { AppSpec, AxisValue, HostRef, SuiteRef, TimelineEvent } from '../model/cell.js';
+import type { AppSpec, ArtifactSpec, AxisValue, HostRef, SuiteRef, TimelineEvent } from '../model/cell.js';
 import { checkAxes } from './check-axes.js';
 import { checkScenarios } from './check-events.js';
 import { checkSuites, isSuitePath, userSuitePaths } from './check-suites.js';
@@ -12,7 +12,7 @@ import { MatrixError, type MatrixIssue } from './errors.js';
 import { formatPath, positionOf, type DocPath } from './positions.js';
 import type { At, CheckContext, LoadOptions, RawMatrix, RawStep, SuiteInfo } from './raw.js';
 import { matrixSchemaErrors, reportSchemaError } from './schema-errors.js';
-import { parseDuration } from './units.js';
+import { parseDuration, parseSizeBytes } from './units.js';
 
 export { DEFAULT_EVENT_KINDS } from './check-events.js';
 export type { LoadOptions, SuiteInfo, EventValidator } from './raw.js';
@@ -36,6 +36,7 @@ export interface MatrixDoc {
   scenarios: Record<string, TimelineEvent[]>;
   timeoutMs: number;
   retries: number;
+  artifacts?: ArtifactSpec;
   snapshot: boolean;
   hosts: HostRef[];
 }
@@ -172,6 +173,7 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
     timeoutMs: raw.timeout !== undefined ? parseDuration(raw.timeout) : 300_000,
     retries: raw.retries ?? 0,
     snapshot: raw.snapshot ?? true,
+    ...(raw.artifacts ? { artifacts: toArtifactSpec(raw.artifacts) } : {}),
     hosts: (raw.hosts ?? []).map((h) => ({
       name: h.name,
       address: h.address,
@@ -183,6 +185,16 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
       labels: h.labels ?? [],
       slots: h.slots ?? 1,
     })),
+  };
+}
+
+function toArtifactSpec(raw: NonNullable<RawMatrix['artifacts']>): ArtifactSpec {
+  const spec = Array.isArray(raw) ? { paths: raw } : raw;
+  return {
+    patterns: spec.paths,
+    when: spec.when ?? 'failure',
+    maxFileBytes: spec.max_file_size !== undefined ? parseSizeBytes(spec.max_file_size) : 1024 * 1024,
+    maxTotalBytes: spec.max_total_size !== undefined ? parseSizeBytes(spec.max_total_size) : 8 * 1024 * 1024,
   };
 }
 

@@ -75,6 +75,18 @@ export interface HostRef {
   slots: number;
 }
 
+/** Files fetched from the machine into the cell's report folder (`artifacts:` in a matrix). */
+export interface ArtifactSpec {
+  /** Globs on the machine (guest, container or host), e.g. /var/log/redis/*.log. */
+  patterns: string[];
+  /** `failure` (default): only when the cell did not pass; `always`: every cell. */
+  when: 'failure' | 'always';
+  /** Each file keeps at most this many bytes (its tail). */
+  maxFileBytes: number;
+  /** All of a cell's artifacts together. */
+  maxTotalBytes: number;
+}
+
 /** One fully resolved cell of a matrix. Stamped with the axis values that produced it. */
 export interface Cell {
   /** Stable id derived from the axis values (same values → same id on every machine). */
@@ -90,4 +102,5 @@ export interface Cell {
   timeoutMs: number;
   /** Retries allowed for `error` outcomes only. */
   retries: number;
+  artifacts?: ArtifactSpec;
 }

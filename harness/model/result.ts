@@ -67,6 +67,19 @@ export interface ConsoleLine {
   text: string;
 }
 
+/** A file fetched from the machine for the report (or why it could not be). */
+export interface ArtifactRecord {
+  /** Where it was on the machine (or the globs, when nothing matched). */
+  source: string;
+  /** Where it is now, relative to the run folder. */
+  path?: string;
+  bytes: number;
+  /** Only the file's tail was kept (it had `originalBytes`). */
+  truncated?: boolean;
+  originalBytes?: number;
+  error?: string;
+}
+
 export interface CellResult {
   id: string;
   axes: Record<string, AxisValue>;
@@ -90,4 +103,6 @@ export interface CellResult {
   series?: Series[];
   /** Guest TCP port → the loopback port on the harness host that reached it (app.ports). */
   ports?: Record<string, number>;
+  /** Files fetched from the machine (`artifacts:`), on failure or always. */
+  artifacts?: ArtifactRecord[];
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import type { Outcome } from '../model/outcome.js';
 import type { CellResult, SuiteResult } from '../model/result.js';
@@ -16,7 +17,7 @@ const junit = ((junitModule as unknown as { default?: Builder }).default ?? juni
  * GitLab lists test names without their suite, and "qemu-nehalem-…: hotplug-awareness" is what a
  * person needs to rerun it. A cell without suites gets one "application" case.
  */
-export function buildJUnit(record: RunRecord): string {
+export function buildJUnit(record: RunRecord, options: { runDir?: string } = {}): string {
   const builder = junit.newBuilder();
   const className = (cell: CellResult) => ['bothworlds', dotless(record.matrix.name), dotless(cell.id)].join('.');
   for (const cell of record.cells) {
@@ -43,7 +44,7 @@ export function buildJUnit(record: RunRecord): string {
       // Not everything asked was done: never a pass, and not the application's failure either.
       else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
       else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
-      testCase.standardOutput(systemOut(cell, result));
+      testCase.standardOutput(systemOut(cell, result, options.runDir));
     }
   }
   return builder.build();
@@ -87,7 +88,7 @@ function skipWithMessage(testCase: TestCase, message: string): void {
   };
 }
 
-function systemOut(cell: CellResult, result: SuiteResult | undefined): string {
+function systemOut(cell: CellResult, result: SuiteResult | undefined, runDir: string | undefined): string {
   const lines: string[] = [];
   if (cell.reason) lines.push(`${cell.outcome}: ${cell.reason}`);
   for (const check of result?.checks ?? []) lines.push(`[${check.outcome}] ${check.name}: ${check.message}`);
@@ -98,6 +99,11 @@ function systemOut(cell: CellResult, result: SuiteResult | undefined): string {
     const why = event.error ? ` — ${event.error.code}: ${event.error.message}` : event.reason ? ` — ${event.reason}` : '';
     const tags = [event.addedBy ? `added by suite ${event.addedBy}` : '', event.optional ? 'optional' : ''].filter(Boolean).join(', ');
     lines.push(`event ${event.label}${tags ? ` [${tags}]` : ''}: ${event.outcome} (${times})${metrics ? ` ${metrics}` : ''}${why}`);
+  }
+  // Jenkins' attachments plugin picks up [[ATTACHMENT|/absolute/path]] lines in system-out.
+  for (const artifact of cell.artifacts ?? []) {
+    if (artifact.path && runDir) lines.push(`[[ATTACHMENT|${resolve(runDir, artifact.path)}]]`);
+    else if (artifact.error) lines.push(`artifact ${artifact.source}: ${artifact.error}`);
   }
   return lines.join('\n');
 }

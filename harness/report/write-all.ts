@@ -13,7 +13,7 @@ export async function writeReports(record: RunRecord, dir: string): Promise<{ js
   await mkdir(join(dir, 'cells'), { recursive: true });
   const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
   await writeFile(paths.json, buildJson(record));
-  await writeFile(paths.junit, buildJUnit(record));
+  await writeFile(paths.junit, buildJUnit(record, { runDir: dir }));
   await writeFile(paths.markdown, buildMarkdown(record));
   await writeFile(paths.html, renderIndex(record));
   for (const cell of record.cells) await writeFile(join(dir, 'cells', cellFile(cell.id)), renderCellPage(record, cell));

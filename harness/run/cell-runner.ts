@@ -13,6 +13,7 @@ import { coldBootReason, unmetNeeds } from '../suite/needs.js';
 import { cellTimeline } from '../suite/timeline.js';
 import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
 import { runApplication } from './application.js';
+import { collectArtifacts, wantsArtifacts } from './artifacts.js';
 import { openAppNetwork } from './app-network.js';
 
 export interface CellRunEnvironment {
@@ -23,6 +24,8 @@ export interface CellRunEnvironment {
   kvmUsable: boolean;
   loadSuites(cell: Cell): Promise<LoadedSuite[]>;
   startMachine(cell: Cell, scope: ResourceScope, hints?: { coldBoot?: string }): Promise<StartedMachine>;
+  /** Where a cell's artifacts go (`artifacts:`), a folder inside the run folder; none are fetched without it. */
+  artifacts?: { runDir: string; dirFor(cell: Cell): string };
 }
 
 interface Attempt {
@@ -37,6 +40,7 @@ interface Attempt {
   events: EventRecord[];
   log: CellResult['log'];
   ports?: Record<string, number>;
+  artifacts?: CellResult['artifacts'];
 }
 
 /** Run one cell, retrying `error` outcomes only (each attempt recorded). */
@@ -64,6 +68,7 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
     ...(last.accel ? { accel: last.accel } : {}),
     ...(last.facts ? { facts: last.facts } : {}),
     ...(last.ports ? { ports: last.ports } : {}),
+    ...(last.artifacts ? { artifacts: last.artifacts } : {}),
     suites: last.suites,
     events: last.events,
     log: last.log,
@@ -136,6 +141,12 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     guard.dispose();
   }
   state.log = machine ? [...machine.output.lines] : [];
+  // Artifacts come off the machine before it is torn down, judged by the verdict so far.
+  if (machine && env.artifacts) {
+    const sofar = session?.results() ?? [];
+    const provisional = classify(failure, appFailure, sofar, [], notDone(state.events, sofar)).outcome;
+    if (wantsArtifacts(cell.artifacts, provisional)) state.artifacts = await collectArtifacts(machine, cell.artifacts, env.artifacts.dirFor(cell), env.artifacts.runDir);
+  }
   const teardownErrors = await scope.dispose();
   const suites = session?.results() ?? [];
   const { outcome, reason, error } = classify(failure, appFailure, suites, teardownErrors, notDone(state.events, suites));
@@ -149,6 +160,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     ...(state.accel ? { accel: state.accel } : {}),
     ...(state.facts ? { facts: state.facts } : {}),
     ...(state.ports ? { ports: state.ports } : {}),
+    ...(state.artifacts ? { artifacts: state.artifacts } : {}),
     suites,
     events: state.events,
     log: state.log,

@@ -20,6 +20,7 @@ import { autoConcurrency } from './concurrency.js';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
 import { sweepStaleTempDirs } from '../core/temp-dir.js';
+import { cellFolder } from '../report/html/escape.js';
 
 export interface RunProgress {
   cellStarted(id: string): void;
@@ -70,6 +71,7 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
     signal: options.signal,
     kvmUsable: kvm.usable,
     loadSuites: loadSuitesForCell,
+    artifacts: { runDir: store.dir, dirFor: (cell: Cell) => join(store.dir, 'cells', cellFolder(cell.id), 'artifacts') },
     startMachine: createMachineFactory({ kvm, hosts, ...(snapshots ? { snapshots } : {}), appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
   };
   const concurrency = options.concurrency ?? autoConcurrency(pending);

@@ -32,10 +32,21 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     `<div class="columns"><div>${kv(about)}</div><div>${metricsTable(cell.metrics) || '<p class="muted">No timings.</p>'}</div></div>`,
     `<h2>Suites</h2>${cell.suites.map(renderSuite).join('') || '<p class="muted">No suites.</p>'}`,
     `<h2>Timeline</h2>${renderEvents(cell)}`,
+    cell.artifacts?.length ? `<h2>Artifacts</h2>${renderArtifacts(cell)}` : '',
     cell.facts ? `<h2>Facts</h2>${renderFacts(cell)}` : '',
     `<h2>Console and application log</h2>${renderLog(cell.log)}`,
   ];
   return page(`${cell.id} — bothworlds`, body.join('\n'));
+}
+
+/** Files fetched from the machine, linked relative to this page (cells/ID.html → cells/ID/artifacts/...). */
+function renderArtifacts(cell: CellResult): string {
+  const rows = (cell.artifacts ?? []).map((a) => {
+    const name = a.path ? `<a href="../${a.path.split('/').map(encodeURIComponent).join('/')}">${esc(a.source)}</a>` : esc(a.source);
+    const size = a.path ? `${esc(metricValue({ value: a.bytes, unit: 'bytes' }))}${a.truncated ? ` (the last part of ${esc(metricValue({ value: a.originalBytes ?? 0, unit: 'bytes' }))})` : ''}` : '';
+    return `<tr><td>${name}</td><td>${size}</td><td class="muted">${a.error ? esc(a.error) : ''}</td></tr>`;
+  });
+  return `<table><tr><th>file on the machine</th><th>kept</th><th></th></tr>${rows.join('')}</table>`;
 }
 
 function kv(rows: Array<[string, string]>): string {

@@ -12,6 +12,11 @@ export function esc(value: unknown): string {
  * unsafe characters replaced and a short hash of the original, so two ids never share a page.
  */
 export function cellFile(id: string): string {
+  return `${cellFolder(id)}.html`;
+}
+
+/** The cell's own folder beside its page (artifacts and other evidence): the page's name without `.html`. */
+export function cellFolder(id: string): string {
   const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-  return safe === id ? `${id}.html` : `${safe}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}.html`;
+  return safe === id ? id : `${safe}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
 }
