@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { eventKinds } from '../inject/registry.js';
-import type { Expansion } from '../matrix/expand.js';
+import { expandMatrix, type Expansion } from '../matrix/expand.js';
+import { MatrixError } from '../matrix/errors.js';
 import { loadMatrix, type MatrixFile } from '../matrix/load.js';
+import { checkSuiteEvents } from '../suite/check-events.js';
 import { suiteCatalog } from '../suite/registry.js';
 
 /**
@@ -12,6 +14,17 @@ import { suiteCatalog } from '../suite/registry.js';
  */
 export function loadCheckedMatrix(path: string): Promise<MatrixFile> {
   return loadMatrix(resolve(path), { eventKinds, suites: suiteCatalog });
+}
+
+/**
+ * Expand as every command does, then check what the cells' suites will schedule (a vCPU plug in a
+ * cell at maxvcpus, a bad parameter): a MatrixError at the suite's entry, before any VM.
+ */
+export async function expandChecked(matrix: MatrixFile, options: { pairwise?: boolean } = {}): Promise<Expansion> {
+  const expansion = expandMatrix(matrix, options);
+  const issues = await checkSuiteEvents(matrix, expansion.cells);
+  if (issues.length > 0) throw new MatrixError(issues);
+  return expansion;
 }
 
 /** A matrix that expands to no cell would run nothing and exit 0: a mistake (everything excluded or constrained away). */

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { expandMatrix } from '../../matrix/expand.js';
 import { formatExpansion } from '../../matrix/list.js';
 import { EXIT } from '../exit-codes.js';
-import { loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
 import { loadSuitesForCell } from '../../suite/registry.js';
 import { cellTimeline } from '../../suite/timeline.js';
 
@@ -18,7 +17,7 @@ export async function listCommand(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   const matrix = await loadCheckedMatrix(resolve(positionals[0]));
-  const expansion = expandMatrix(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
+  const expansion = await expandChecked(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   // Suites add events of their own (migration-survival migrates): list them with the suite's name.
   const timelines = new Map(await Promise.all(expansion.cells.map(async (cell) => [cell.id, cellTimeline(cell, await loadSuitesForCell(cell))] as const)));
   process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'], timelineOf: (cell) => timelines.get(cell.id) ?? cell.events })}\n`);

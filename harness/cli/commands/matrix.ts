@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { expandMatrix } from '../../matrix/expand.js';
 import { formatShardList } from '../../matrix/ci-formats.js';
 import { EXIT } from '../exit-codes.js';
 import { choiceFlag, intFlag } from '../flags.js';
-import { loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
 
 export async function matrixCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -20,7 +19,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
   // GitHub Actions refuses a job matrix of more than 256 jobs.
   const shards = intFlag('shards', values.shards!, { min: 1, max: 256 });
   const matrix = await loadCheckedMatrix(resolve(positionals[0]));
-  const expansion = expandMatrix(matrix);
+  const expansion = await expandChecked(matrix);
   requireCells(matrix, expansion);
   process.stdout.write(`${formatShardList(matrix, expansion.cells, format, shards)}\n`);
   return EXIT.ok;

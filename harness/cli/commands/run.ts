@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
-import { expandMatrix } from '../../matrix/expand.js';
 import { parseShard, selectShard } from '../../matrix/shard.js';
 import { createProgress } from '../../report/progress.js';
 import { runMatrix } from '../../run/run-matrix.js';
@@ -8,7 +7,7 @@ import { handleInterrupts } from '../../run/signals.js';
 import { RESULTS_FILE } from '../../report/results-store.js';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { exclusiveFlags, folderFlag, intFlag } from '../flags.js';
-import { loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
 
 /** More cells at once than this is a typo: each VM cell needs a core and hundreds of MiB. */
 const MAX_CONCURRENCY = 256;
@@ -39,7 +38,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.resume !== undefined) folderFlag('resume', values.resume, RESULTS_FILE);
   exclusiveFlags(values, ['json', 'plain']);
   const matrix = await loadCheckedMatrix(file);
-  const expansion = expandMatrix(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
+  const expansion = await expandChecked(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   requireCells(matrix, expansion);
   const cells = shard ? selectShard(expansion.cells, shard) : expansion.cells;
   if (shard && cells.length === 0) {
