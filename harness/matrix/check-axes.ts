@@ -6,7 +6,7 @@ import type { CheckContext } from './raw.js';
 import { parseSizeMiB } from './units.js';
 
 /** Where axis values are written: every axis, defaults, and each include/exclude entry. */
-function* assignments(ctx: CheckContext): Generator<{ path: DocPath; axis: string; value: AxisValue; keyPath: DocPath }> {
+export function* assignments(ctx: CheckContext): Generator<{ path: DocPath; axis: string; value: AxisValue; keyPath: DocPath }> {
   const { raw } = ctx;
   const axesKey = raw.axes ? 'axes' : 'matrix';
   for (const [axis, values] of Object.entries(raw.axes ?? raw.matrix ?? {})) {

@@ -8,6 +8,8 @@ import type { MatrixFile } from './load.js';
 import { KNOWN_AXES } from './limits.js';
 import { pairwiseCover, type Combination } from './pairwise.js';
 import { parseSizeMiB } from './units.js';
+import { imageRefFor } from './check-image.js';
+import { dirname } from 'node:path';
 
 export interface Expansion {
   cells: Cell[];
@@ -121,6 +123,7 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
     accel: (axes.accel as MachineSpec['accel'] | undefined) ?? 'auto',
     balloon: axes.balloon === undefined ? true : Boolean(axes.balloon),
     ...(axes.network !== undefined ? { network: String(axes.network) as MachineSpec['network'] } : {}),
+    image: imageRefFor(axes.image, dirname(file.path), doc.app.packages),
   };
   const scenario = String(axes.events ?? 'none');
   const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;

@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 
 /** Axes bothworlds itself interprets; any other axis is the user's (BW_AXIS_<NAME> in the app's environment). */
-export const KNOWN_AXES: readonly string[] = ['backend', 'cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'network', 'host', 'events'];
+export const KNOWN_AXES: readonly string[] = ['backend', 'cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'network', 'image', 'host', 'events'];
 
 export const BACKENDS: readonly string[] = ['qemu', 'libvirt', 'local', 'ssh', 'container'];
 

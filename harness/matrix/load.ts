@@ -6,6 +6,7 @@ import { compileExpression } from 'filtrex';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { AppSpec, ArtifactSpec, AxisValue, HostRef, SuiteRef, TimelineEvent } from '../model/cell.js';
 import { checkAxes } from './check-axes.js';
+import { checkImage } from './check-image.js';
 import { checkScenarios } from './check-events.js';
 import { checkSuites, isSuitePath, userSuitePaths } from './check-suites.js';
 import { MatrixError, type MatrixIssue } from './errors.js';
@@ -97,7 +98,7 @@ export function parseMatrix(text: string, path: string, options: LoadOptions = {
   for (const error of matrixSchemaErrors(raw)) reportSchemaError(error, at);
   // Semantic checks run even after schema errors, so one pass reports every problem.
   const context: CheckContext = { raw, at, baseDir: dirname(file), options, userSuites };
-  for (const check of [checkAxes, checkScenarios, checkSuites, checkApp, checkConstraints]) {
+  for (const check of [checkAxes, checkScenarios, checkSuites, checkApp, checkImage, checkConstraints]) {
     try {
       check(context);
     } catch (error) {
@@ -150,7 +151,8 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
   return {
     name: raw.name,
     app: {
-      command: raw.app.command,
+      // A systemd unit needs no command: the harness starts it with systemctl (harness/run/systemd-unit.ts).
+      command: raw.app.command ?? [],
       files: (raw.app.files ?? []).map((f) => (f.startsWith('@tools/') || isAbsolute(f) ? f : resolve(baseDir, f))),
       expectExit: raw.app.expect_exit ?? 0,
       timeoutMs: raw.app.timeout !== undefined ? parseDuration(raw.app.timeout) : 60_000,
@@ -160,6 +162,8 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
       ...(raw.app.ready ? { readyPattern: raw.app.ready } : {}),
       ...(raw.app.env ? { env: raw.app.env } : {}),
       ...(raw.app.service !== undefined ? { service: raw.app.service } : {}),
+      ...(raw.app.packages ? { packages: raw.app.packages } : {}),
+      ...(raw.app.unit !== undefined ? { unit: raw.app.unit, service: true } : {}),
     },
     defaults: raw.defaults ?? {},
     axes: raw.axes ?? raw.matrix ?? {},

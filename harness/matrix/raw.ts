@@ -18,7 +18,7 @@ export type RawSuite = string | { name: string; options?: Record<string, unknown
 /** A matrix file as written (after the JSON schema; semantic checks still to come). */
 export interface RawMatrix {
   name: string;
-  app: { command: string[]; files?: string[]; expect_exit?: number; timeout?: string | number; health?: HealthCheck; ports?: number[]; load?: string[]; ready?: string; service?: boolean; env?: Record<string, string> };
+  app: { command?: string[]; packages?: string[]; unit?: string; files?: string[]; expect_exit?: number; timeout?: string | number; health?: HealthCheck; ports?: number[]; load?: string[]; ready?: string; service?: boolean; env?: Record<string, string> };
   defaults?: Record<string, AxisValue>;
   axes?: Record<string, AxisValue[]>;
   matrix?: Record<string, AxisValue[]>;

@@ -28,6 +28,10 @@ export interface AppSpec {
    * itself within `timeoutMs` with `expectExit`.
    */
   service?: boolean;
+  /** Debian packages installed into the cell's distribution image (a derived image per package set). */
+  packages?: string[];
+  /** A systemd unit run as the application: started and stopped with systemctl, output from its journal. */
+  unit?: string;
 }
 
 /**

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
+import { imageRefFor } from '../../matrix/check-image.js';
+import { waitForSystemd } from '../../images/debian/settle.js';
 import { startQemuMachine } from '../../machines/qemu/machine.js';
 import { ResourceScope } from '../../run/resources.js';
 import { handleInterrupts } from '../../run/signals.js';
@@ -7,7 +10,7 @@ import { ConfigError } from '../../core/errors.js';
 import { CPU_MODEL, hostMemoryMiB, maxCpusOf } from '../../matrix/limits.js';
 import { choiceFlag, intFlag } from '../flags.js';
 
-/** Boot the default guest, run one command in it and print what it printed. */
+/** Boot a guest (the default image, `--image debian-12 [--package P]...`, or a disk file), run one command in it and print what it printed. */
 export async function bootCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -17,6 +20,8 @@ export async function bootCommand(args: string[]): Promise<number> {
       vcpus: { type: 'string', default: '1' },
       memory: { type: 'string', default: String(DEFAULT_MACHINE.memoryMiB) },
       accel: { type: 'string', default: 'auto' },
+      image: { type: 'string', default: 'default' },
+      package: { type: 'string', multiple: true, default: [] },
     },
   });
   const command = positionals.length > 0 ? positionals : ['sh', '-c', 'echo "$(uname -sr) | $(nproc) CPU(s) | $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ //") | $(grep MemTotal /proc/meminfo | tr -s " ")"'];
@@ -25,14 +30,19 @@ export async function bootCommand(args: string[]): Promise<number> {
   const memoryMiB = intFlag('memory', values.memory!, { min: 64, max: hostMemoryMiB() });
   const accel = choiceFlag('accel', values.accel!, ['auto', 'kvm', 'tcg'] as const);
   if (!CPU_MODEL.test(values.cpu!)) throw new ConfigError('CLI_OPTION', `--cpu must be a CPU model such as Nehalem or max,-x2apic (no spaces or quotes), not "${values.cpu}"`);
+  const image = imageRefFor(values.image!, resolve('.'), values.package ?? []);
   const interrupts = handleInterrupts();
   const scope = new ResourceScope('boot');
   try {
     const machine = await startQemuMachine(
-      { ...DEFAULT_MACHINE, cpuModel: values.cpu!, vcpus, maxVcpus: vcpus, memoryMiB, accel },
+      { ...DEFAULT_MACHINE, cpuModel: values.cpu!, vcpus, maxVcpus: vcpus, memoryMiB, accel, image },
       { scope, name: 'boot' },
     );
     process.stderr.write(`booted ${values.cpu} under ${machine.accel.toUpperCase()} to a working agent in ${machine.startMetrics.boot_ms!.value.toFixed(0)} ms\n`);
+    if (image.kind === 'distro') {
+      const settling = performance.now();
+      process.stderr.write(`systemd ${await waitForSystemd(machine)} ${(performance.now() - settling).toFixed(0)} ms later\n`);
+    }
     const result = await machine.exec(command, { timeoutMs: 60_000 });
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
