@@ -2,6 +2,7 @@ import { DeadlineError, describeError, InfrastructureError } from '../core/error
 import type { Cell } from '../model/cell.js';
 import { metric, type Metrics } from '../model/metrics.js';
 import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
+import { startUnit } from './systemd-unit.js';
 import { startAppLoad, type AppNetwork } from './app-network.js';
 import type { LoadGenerator } from './load-generator.js';
 import { checkHealth, describeHealth } from './health.js';
@@ -33,7 +34,10 @@ export function applicationEnv(cell: Cell): Record<string, string> {
 export async function runApplication(cell: Cell, machine: StartedMachine, hooks: ApplicationHooks): Promise<string | undefined> {
   const { app } = cell;
   const startedAt = performance.now();
-  const appProcess = await machine.spawn(app.command, { env: applicationEnv(cell) });
+  // A systemd unit (app.unit) is started with systemctl; it is ready once `systemctl restart` returns.
+  const appProcess = app.unit
+    ? await startUnit(machine, app.unit, { timeoutMs: app.timeoutMs, env: applicationEnv(cell) })
+    : await machine.spawn(app.command, { env: applicationEnv(cell) });
   hooks.onStarted(appProcess);
   if (app.readyPattern) {
     try {
