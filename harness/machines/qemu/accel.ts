@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnsupportedError } from '../../core/errors.js';
+import { InfrastructureError, UnsupportedError } from '../../core/errors.js';
 import { ResourceScope } from '../../run/resources.js';
 import { LineBuffer } from '../line-source.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../../model/machine-spec.js';
@@ -78,16 +78,25 @@ async function bootProbe(image: ProbeImage): Promise<KvmProbe> {
     await instance.stop();
     return { usable: true, reason: 'a KVM guest booted to init', probeMs: performance.now() - started };
   } catch (error) {
-    const last = lines.lastLine('console')?.text;
-    const why = error instanceof Error ? error.message : String(error);
-    return {
-      usable: false,
-      reason: `a KVM test boot did not reach init within ${PROBE_DEADLINE_MS} ms (${last ? `last console line: ${JSON.stringify(last)}` : why})`,
-      probeMs: performance.now() - started,
-    };
+    return { usable: false, reason: probeFailure(error, lines), probeMs: performance.now() - started };
   } finally {
     await scope.dispose();
   }
+}
+
+/**
+ * Why the KVM test boot failed, in QEMU's or the guest's words: a QEMU that exited says why on
+ * stderr (here: "failed to set MSR 0x10a"); a guest that hung shows its last console line.
+ */
+export function probeFailure(error: unknown, lines: LineBuffer): string {
+  if (error instanceof InfrastructureError && error.code === 'QEMU_EXITED') {
+    const stderr = String(error.details?.stderr ?? '').split('\n').map((l) => l.replace(/^\S*qemu-system-\S+: /, '').trim()).filter(Boolean);
+    const how = error.details?.signal ? `was killed by ${String(error.details.signal)}` : `exited with code ${String(error.details?.exitCode)}`;
+    return `QEMU ${how} at the start of a KVM test boot${stderr.length > 0 ? `: ${stderr.slice(-3).join(' | ')}` : ' and printed nothing'}`;
+  }
+  const last = lines.lastLine('console')?.text;
+  const why = error instanceof Error ? error.message : String(error);
+  return `a KVM test boot did not reach init within ${PROBE_DEADLINE_MS} ms (${last ? `last console line: ${JSON.stringify(last)}` : why})`;
 }
 
 /** Decide the accelerator of a cell, or explain why it cannot run here. */

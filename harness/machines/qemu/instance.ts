@@ -47,7 +47,13 @@ export class QemuInstance {
         QmpClient.connect(sockets.qmp, { timeoutMs: options.qmpTimeoutMs ?? 15_000 }),
         'QMP handshake',
         options.lines,
-      );
+      ).catch(async (error: unknown) => {
+        // QEMU that aborts at start (KVM: "failed to set MSR") closes QMP a moment before its exit
+        // is reaped: name what QEMU said, not "socket closed before the greeting".
+        const exit = await Promise.race([qemu.exited, sleep(500).then(() => undefined)]);
+        if (exit && !exit.expected) throw exitError(qemu, exit, 'during QMP handshake', options.lines);
+        throw error;
+      });
       scope.register({ name: `qmp ${sockets.qmp}`, kind: 'socket', dispose: () => qmp.close() });
       await Promise.all([
         attachPortReader(sockets.app, 'app', options.lines, scope),
