@@ -13,6 +13,9 @@
  *   `Threads:` line of /proc/<pid>/status of the newest process named `process`.
  * - `process`: the application's process name (default: the first word of the app's command).
  * - `extraThreads`: threads that are not workers (main thread, listeners), default 1.
+ *
+ * `optionsSchema` declares them: a matrix giving `extraThread: 2` or `extraThreads: one` stops at
+ * load with file:line:column, before any VM starts.
  */
 import { defineSuite, type SuiteContext } from '../../harness/index.js';
 
@@ -28,6 +31,15 @@ async function readNumber(context: SuiteContext, argv: string[], what: string): 
 export default defineSuite({
   name: 'thread-count',
   description: "the application's worker threads against the machine's online CPUs",
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      probe: { type: 'array', items: { type: 'string' }, minItems: 1 },
+      process: { type: 'string' },
+      extraThreads: { type: 'integer', minimum: 0 },
+    },
+  },
   needs: { runningApp: true },
   async check(context) {
     const name = typeof context.options.process === 'string' ? context.options.process : (context.cell.app.command[0] ?? '').split('/').pop()!;
