@@ -2,6 +2,7 @@ import { availableParallelism, freemem, totalmem } from 'node:os';
 import { describeError } from '../../core/errors.js';
 import { qemuVersion } from '../../machines/qemu/binary.js';
 import { probeKvm } from '../../machines/qemu/accel.js';
+import { knownProblemsOf } from '../../machines/qemu/known-problems.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -26,6 +27,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
     findings.push({ what: 'QEMU', ok: false, detail: describeError(error), advice: 'run `bash scripts/setup.sh` (installs qemu-system-x86 and qemu-utils)' });
   }
   let image;
+  let kvmUsable: boolean | undefined;
   try {
     image = await ensureDefaultImage();
     findings.push({ what: 'guest image', ok: true, detail: `kernel ${image.kernelRelease}, hash ${image.hash.slice(0, 12)}` });
@@ -34,6 +36,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   }
   if (version && image) {
     const kvm = await probeKvm(image, { fresh });
+    kvmUsable = kvm.usable;
     findings.push({
       what: 'KVM',
       ok: kvm.usable,
@@ -42,6 +45,19 @@ export async function doctorCommand(args: string[]): Promise<number> {
       ...(kvm.usable ? {} : { advice: 'cells run under TCG (slower); host-passthrough/host-model cells are skipped. On a real host: load kvm_intel/kvm_amd and give this user access to /dev/kvm' }),
     });
     findings.push({ what: 'TCG', ok: true, detail: 'available (software emulation)' });
+  }
+  if (version) {
+    // Under the accelerator cells will use; without a probe, every problem of this version.
+    const accel = kvmUsable === undefined ? undefined : kvmUsable ? 'kvm' : 'tcg';
+    for (const problem of knownProblemsOf(version, accel)) {
+      findings.push({
+        what: 'known bug',
+        ok: false,
+        optional: true,
+        detail: `QEMU ${version.major}.${version.minor}${problem.accel ? ` (${problem.accel.toUpperCase()})` : ''}: ${problem.summary} [${problem.id}; measured ${problem.measured}]`,
+        advice: problem.handling,
+      });
+    }
   }
   const cores = availableParallelism();
   const freeMiB = Math.round(freemem() / 2 ** 20);
@@ -55,6 +71,6 @@ export async function doctorCommand(args: string[]): Promise<number> {
     process.stdout.write(`${f.ok ? 'ok  ' : f.optional ? 'warn' : 'FAIL'}  ${f.what.padEnd(12)} ${f.detail}\n`);
     if (f.advice) process.stdout.write(`      ${''.padEnd(12)} → ${f.advice}\n`);
   }
-  const blocking = findings.filter((f) => !f.ok && f.what !== 'KVM');
+  const blocking = findings.filter((f) => !f.ok && !f.optional);
   return blocking.length > 0 ? EXIT.infrastructure : EXIT.ok;
 }
