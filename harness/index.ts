@@ -1,6 +1,7 @@
 /** bothworlds' public API: write suites, build cells, run them from a test file or a script. */
 export { defineSuite } from './suite/api.js';
 export type { Suite, SuiteContext, SuiteNeeds } from './suite/api.js';
+export { optionsSchema, argvOption, durationOption, enumOption, millisecondsOption, sizeOption } from './suite/options-schema.js';
 export { defineCell, runOneCell, at, onLine } from './programmatic.js';
 export type { CellInput, RunOneOptions } from './programmatic.js';
 export { startQemuMachine } from './machines/qemu/machine.js';
