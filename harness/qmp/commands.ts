@@ -73,7 +73,8 @@ export interface MigrationRamStats {
   remaining: number;
   total: number;
   duplicate: number;
-  skipped: number;
+  /** Always 0; removed in QEMU 9.1. */
+  skipped?: number;
   normal: number;
   'normal-bytes': number;
   'dirty-pages-rate': number;

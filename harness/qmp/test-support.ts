@@ -31,7 +31,7 @@ export function spawnRegistered(scope: ResourceScope, file: string, args: string
 /** A QEMU with no guest (QMP is all the QMP tests need); `extra` adds devices. */
 export function startQemu(scope: ResourceScope, options: { machine?: string; extra?: string[]; socket?: string } = {}): { socket: string; qemu: ResultPromise } {
   const socket = options.socket ?? join(registeredTempDir(scope, 'bw-qmp-'), 'qmp.sock');
-  const qemu = spawnRegistered(scope, 'qemu-system-x86_64', [
+  const qemu = spawnRegistered(scope, process.env.BOTHWORLDS_QEMU ?? 'qemu-system-x86_64', [
     '-machine', options.machine ?? 'none', '-nodefaults', '-display', 'none', '-S',
     '-qmp', `unix:${socket},server=on,wait=off`,
     ...(options.extra ?? []),
