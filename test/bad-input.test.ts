@@ -91,7 +91,7 @@ describe('bad input stops before any VM', () => {
     ['app-file-missing', '5:11', /app file "\.\.\/build\/my-daemon" does not exist/],
     ['mem-plug-no-maxmem', '11:20', /mem-plug needs memory hot-plug: a maxmem above memory .*; 16 cell\(s\) with scenario "grow" lack it/],
     ['suite-event-impossible', '8:5', /suite hotplug-awareness schedules cpu-plug \(hotplug-awareness\): cpu-plug of 1 vCPU\(s\) needs maxvcpus at least vcpus \+ 1 .*; 1 cell\(s\) with this suite lack it/],
-    ['alias-bomb', '1:1', /YAML: Excessive alias count/],
+    ['alias-bomb', '5:9', /YAML: Excessive alias count/],
   ];
 
   it.each(cases)('%s: exit 2 at %s', async (fixture, position, message) => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileExpression } from 'filtrex';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { AppSpec, ArtifactSpec, AxisValue, HostRef, SuiteRef, TimelineEvent } from '../model/cell.js';
 import { checkAxes } from './check-axes.js';
 import { checkImage } from './check-image.js';
@@ -93,7 +93,7 @@ export function parseMatrix(text: string, path: string, options: LoadOptions = {
     issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${error.message.split('\n')[0]}` });
   }
   if (issues.length > 0) throw new MatrixError(issues);
-  const raw = toPlainData(doc, file);
+  const raw = toPlainData(doc, counter, file);
   if (raw === null || typeof raw !== 'object') throw new MatrixError([{ file, line: 1, column: 1, path: '', message: 'the matrix file is empty: it needs at least `name` and `app`' }]);
   for (const error of matrixSchemaErrors(raw)) reportSchemaError(error, at);
   // Semantic checks run even after schema errors, so one pass reports every problem.
@@ -117,11 +117,20 @@ export function parseMatrix(text: string, path: string, options: LoadOptions = {
 }
 
 /** The document as plain data; an alias bomb (billion laughs) is a matrix error naming the file, not a crash. */
-function toPlainData(doc: Document, file: string): RawMatrix | null {
+function toPlainData(doc: Document, counter: LineCounter, file: string): RawMatrix | null {
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as RawMatrix | null;
   } catch (error) {
-    throw new MatrixError([{ file, line: 1, column: 1, path: '', message: `YAML: ${(error as Error).message} (more than ${MAX_ALIAS_COUNT} alias expansions; a matrix needs a handful)` }]);
+    // Point at the first alias: where the expansion starts.
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = counter.linePos(offset);
+    throw new MatrixError([{ file, line, column: col, path: '', message: `YAML: ${(error as Error).message} (more than ${MAX_ALIAS_COUNT} alias expansions; a matrix needs a handful)` }]);
   }
 }
 
