@@ -2,6 +2,13 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { buildQemuArgv } from '../machines/qemu/argv.js';
 import type { QemuLaunch } from '../machines/qemu/machine.js';
+import { execa } from 'execa';
+
+/** The image a qcow2 overlay is backed by (qemu-img records it absolute: harness/images/overlay.ts). */
+async function backingFile(overlay: string): Promise<string | undefined> {
+  const info = await execa('qemu-img', ['info', '--output=json', '-U', overlay], { reject: false });
+  return info.exitCode === 0 ? ((JSON.parse(info.stdout) as { 'full-backing-filename'?: string })['full-backing-filename'] ?? undefined) : undefined;
+}
 
 /** Placeholder sockets: socket paths differ per process but are not part of the guest's state. */
 const NEUTRAL_SOCKETS = { qmp: 'qmp', agent: 'agent', app: 'app', heartbeat: 'heartbeat' };
@@ -21,8 +28,12 @@ export function snapshotIneligible(launch: QemuLaunch): string | undefined {
  * files by content hash, so a change of content is a change of path or mtime).
  */
 export async function snapshotKey(launch: QemuLaunch, qemuVersion: string): Promise<string> {
-  const argv = buildQemuArgv({ ...launch, name: 'snapshot', sockets: NEUTRAL_SOCKETS });
-  const files = launch.boot.kind === 'kernel' ? [launch.boot.kernel, launch.boot.initrd] : [];
+  // A root disk is a per-guest overlay: its path differs every time, the image it overlays defines the snapshot.
+  const disk = launch.boot.kind === 'kernel' ? launch.boot.disk : undefined;
+  const backing = disk ? await backingFile(disk.path) : undefined;
+  const neutral: QemuLaunch = disk && launch.boot.kind === 'kernel' ? { ...launch, boot: { ...launch.boot, disk: { ...disk, path: 'disk' } } } : launch;
+  const argv = buildQemuArgv({ ...neutral, name: 'snapshot', sockets: NEUTRAL_SOCKETS });
+  const files = launch.boot.kind === 'kernel' ? [launch.boot.kernel, launch.boot.initrd, ...(backing ? [backing] : [])] : [];
   const identities = await Promise.all(
     files.map(async (path) => {
       const info = await stat(path);

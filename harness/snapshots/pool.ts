@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { attachCleanupError, categoryOf, InfrastructureError } from '../core/errors.js';
 import { cacheDir } from '../core/cache-dir.js';
@@ -11,6 +11,8 @@ import type { KvmProbe } from '../machines/qemu/accel.js';
 import { prepareQemuLaunch, startQemuMachine, type QemuLaunch, type QemuMachine, type QemuMachineOptions } from '../machines/qemu/machine.js';
 import { snapshotIneligible, snapshotKey } from './key.js';
 import { saveSnapshot, shellQuote } from './save.js';
+import { cloneLaunch, keepGoldenDisk, launchDisk } from './disk-state.js';
+import { waitForSystemd } from '../images/debian/settle.js';
 
 export interface SnapshotPoolOptions {
   /** Where snapshots live; default `<cache>/snapshots`. */
@@ -77,15 +79,22 @@ export class SnapshotPool {
     const scope = (this.options.scope ?? rootScope).child(`golden-${key}`);
     try {
       const machine = await startQemuMachine(spec, { scope, name: `golden-${key.slice(0, 8)}`, launch });
-      // The guest is up when a command runs, not merely when the agent syncs.
+      // The guest is up when a command runs, not merely when the agent syncs; a systemd guest when it finished booting.
       await machine.exec(['true'], { timeoutMs: 30_000 });
-      const saved = await saveSnapshot(machine, file);
+      if (spec.image.kind === 'distro') await waitForSystemd(machine);
+      // With a disk, the state is renamed into place only once the disk is beside it: a reader never sees one without the other.
+      const disk = launchDisk(launch);
+      const saved = await saveSnapshot(machine, disk ? `${file}.pending` : file);
       writeFileSync(
         join(folder, 'meta.json'),
         `${JSON.stringify({ key, createdAt: new Date().toISOString(), qemu: (await qemuVersion()).text, spec, bytes: saved.bytes, saveMs: saved.saveMs, bootMs: machine.startMetrics.boot_ms?.value }, null, 2)}\n`,
       );
       this.options.log?.(`snapshot ${key}: ${(saved.bytes / 2 ** 20).toFixed(0)} MiB saved in ${saved.saveMs.toFixed(0)} ms`);
       await machine.stop();
+      if (disk) {
+        keepGoldenDisk(launch, folder);
+        renameSync(`${file}.pending`, file);
+      }
       return file;
     } finally {
       // Disposing the golden scope tears the guest down whether saving worked or not.
@@ -95,7 +104,8 @@ export class SnapshotPool {
 
   private async restore(spec: MachineSpec, launch: QemuLaunch, file: string, options: PooledStartOptions): Promise<QemuMachine> {
     const started = performance.now();
-    const machine = await startQemuMachine(spec, { ...options, launch, incoming: `exec:cat ${shellQuote(file)}` });
+    const own = await cloneLaunch(launch, dirname(file));
+    const machine = await startQemuMachine(spec, { ...options, launch: own, incoming: `exec:cat ${shellQuote(file)}` });
     try {
       await individualise(machine, options.name);
     } catch (error) {
