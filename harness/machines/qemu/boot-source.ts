@@ -4,6 +4,7 @@ import { createOverlay } from '../../images/overlay.js';
 import { ensureDistroImage } from '../../images/debian/image.js';
 import type { ImageRef } from '../../model/machine-spec.js';
 import type { QemuLaunchConfig } from './argv.js';
+import { BothworldsError } from '../../core/errors.js';
 
 /**
  * Resolve where a guest boots from. The default image gets the application payload appended as a
@@ -38,4 +39,15 @@ export async function resolveBoot(
 
 function join(base: string, extra: string | undefined): string {
   return extra ? `${base} ${extra}` : base;
+}
+
+/**
+ * A guest that never answered names the image it booted: with several images in a matrix, "no agent"
+ * alone does not say which one lacks qemu-ga or does not boot. The message already has the console's
+ * last line.
+ */
+export function nameImageInBootError(error: unknown, image: ImageRef): void {
+  if (image.kind === 'default' || !(error instanceof BothworldsError) || !['BOOT_TIMEOUT', 'QEMU_EXITED'].includes(error.code)) return;
+  const label = image.kind === 'distro' ? `${image.name}${image.packages.length ? ` (+ ${image.packages.join(', ')})` : ''}` : image.kind === 'disk' ? image.path : image.kernel;
+  error.message = `image ${label}: ${error.message}${image.kind === 'disk' ? ' (a disk image must boot by itself and run qemu-guest-agent on the virtio port org.qemu.guest_agent.0: docs/images.md)' : ''}`;
 }

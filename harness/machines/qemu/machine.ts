@@ -11,7 +11,7 @@ import type { GuestAgent } from '../../qga/client.js';
 import type { QmpClient } from '../../qmp/client.js';
 import type { GuestPortAccess, MachineControls, StartedMachine } from '../machine.js';
 import { resolveAccel, probeKvm, type KvmProbe } from './accel.js';
-import { resolveBoot } from './boot-source.js';
+import { nameImageInBootError, resolveBoot } from './boot-source.js';
 import { QemuInstance, raceExit } from './instance.js';
 import type { QemuLaunchConfig } from './argv.js';
 import { createQemuControls } from './controls/index.js';
@@ -191,6 +191,7 @@ export async function startQemuMachine(
     };
     return new QemuMachine(name, spec, launch.accel, { spec: launch.spec, accel: launch.accel, boot: launch.boot }, scope, instance, output, metrics);
   } catch (error) {
+    nameImageInBootError(error, spec.image);
     for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
     throw error;
   }
