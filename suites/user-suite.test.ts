@@ -18,8 +18,6 @@ describe('a user suite loaded by path', () => {
       // the demo server has a main thread and a health-check thread besides its workers
       suites: [{ name: path, options: { process: 'demo-server', extraThreads: 2 } }],
       axes: { mode },
-      // an `error` (a vCPU that did not come online under load, seen once in 6 runs) is retried once
-      retries: 1,
     });
 
   it('fails the fixed pool after a vCPU plug and passes the adaptive one', async () => {
