@@ -30,7 +30,7 @@ export function buildDomainXml(spec: MachineSpec, options: { name: string; accel
   const hotplugMemory = spec.maxMemoryMiB !== undefined && spec.maxMemoryMiB > spec.memoryMiB;
   // The NIC as QEMU arguments: libvirt 9.0's <interface type='user'> cannot say restrict=on, and its
   // <portForward> needs passt; host forwards are added at run time (harness/net/user-net.ts).
-  const nic = nicArguments(spec);
+  const nic = nicArguments(spec).map((arg) => (arg.startsWith('virtio-net-pci,') ? `${arg},${nicAddress(spec)}` : arg));
   const channel = (path: string, name: string) => ({ '@_type': 'unix', source: { '@_mode': 'bind', '@_path': path }, target: { '@_type': 'virtio', '@_name': name } });
   const domain = {
     domain: {
@@ -80,4 +80,13 @@ export function dimmXml(sizeMiB: number): string {
   return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true }).build({
     memory: { '@_model': 'dimm', target: { size: { '@_unit': 'MiB', '#text': sizeMiB }, node: 0 } },
   }) as string;
+}
+
+/**
+ * A fixed PCI slot for the NIC given as QEMU arguments: libvirt places its own devices (pcie-root-ports
+ * from slot 1 up, USB at 0x1d) without knowing of it, so an auto-placed NIC took slot 1 first and every
+ * domain with hot-pluggable memory failed to start. Slot 0x1c is one libvirt leaves free.
+ */
+function nicAddress(spec: MachineSpec): string {
+  return /q35/.test(spec.machineType) ? 'bus=pcie.0,addr=0x1c' : 'bus=pci.0,addr=0x1c';
 }

@@ -211,7 +211,12 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
       throw error;
     }
     const completedAt = performance.now();
-    const job = parseJobInfo(await virsh(this.uri, ['domjobinfo', '--completed', this.domain]).catch(() => ''));
+    // A domain that arrived by migration is transient there and gone once it leaves again, taking
+    // the source's record with it: then the destination's record of the incoming job is asked.
+    const jobText =
+      (await virsh(this.uri, ['domjobinfo', '--completed', this.domain]).catch(() => '')) ||
+      (await virsh(destinationUri, ['domjobinfo', '--completed', this.domain]).catch(() => ''));
+    const job = parseJobInfo(jobText);
     await this.portScope.dispose();
     this.runDir = destinationDir;
     this.uri = destinationUri;
