@@ -66,7 +66,7 @@ let sharedPool: SnapshotPool | undefined;
  * return its result, for assertions in a vitest file.
  */
 export async function runOneCell(cell: Cell, options: RunOneOptions = {}): Promise<CellResult> {
-  sweepStaleTempDirs();
+  await sweepStaleTempDirs();
   const needsVm = cell.backend === 'qemu' || cell.backend === 'libvirt';
   const kvm = needsVm ? await probeKvm(await ensureDefaultImage()) : { usable: false, reason: 'not probed', probeMs: 0 };
   const snapshots =

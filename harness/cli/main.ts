@@ -11,7 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   merge: { summary: 'combine shard results into one report: bothworlds merge DIR... --out DIR', load: async () => (await import('./commands/merge.js')).mergeCommand },
   compare: { summary: 'outcome changes and timing regressions: bothworlds compare OLD[,OLD...] NEW[,NEW...]', load: async () => (await import('./commands/compare.js')).compareCommand },
   report: { summary: 'rewrite the reports of a run folder from its results.jsonl: bothworlds report DIR', load: async () => (await import('./commands/report.js')).reportCommand },
-  boot: { summary: 'boot the default guest, run a command in it, print the result: bothworlds boot [--cpu M] [--vcpus N] [--memory MiB] [-- CMD...]', load: async () => (await import('./commands/boot.js')).bootCommand },
+  boot: { summary: 'boot a guest, run a command in it, print the result: bothworlds boot [--cpu M] [--vcpus N] [--memory MiB] [--image default|debian-12|FILE] [--package P]... [-- CMD...]', load: async () => (await import('./commands/boot.js')).bootCommand },
   doctor: { summary: 'check QEMU, KVM, the guest image, cores and memory, with advice', load: async () => (await import('./commands/doctor.js')).doctorCommand },
 };
 
@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     // Whatever a harness killed with SIGKILL left in the temp dir goes now (its QEMUs died with it).
-    sweepStaleTempDirs();
+    await sweepStaleTempDirs();
     return await (await command.load())(rest);
   } catch (error) {
     process.stderr.write(`bothworlds ${name}: ${describeError(error)}\n`);

@@ -51,7 +51,7 @@ export interface RunOutcome {
 /** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
 export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMatrixOptions): Promise<RunOutcome> {
   // A harness killed with SIGKILL could not remove its temp dirs (its QEMUs died with it).
-  for (const dir of sweepStaleTempDirs()) options.progress.message(`removed ${dir}, left by a harness that died`);
+  for (const dir of await sweepStaleTempDirs()) options.progress.message(`removed ${dir}, left by a harness that died`);
   const needsVm = cells.some((c) => c.backend === 'qemu' || c.backend === 'libvirt');
   const kvm: KvmProbe = needsVm
     ? await probeKvm(await ensureDefaultImage())
