@@ -25,13 +25,13 @@ export function createMemoryControl(machine: QemuMachine): NonNullable<MachineCo
       machine.hotplugged.push({ id, command: 'device_add', args: pinned });
       return { id, acknowledgedAt: performance.now(), metrics: {}, detail: { dimm: id, memdev, sizeMiB } };
     },
-    async unplug(id?: string, timeoutMs = 10_000): Promise<Ack> {
+    async unplug(id?: string, stallMs = 15_000): Promise<Ack> {
       const dimm = id ?? [...machine.hotplugged].reverse().find((r) => r.command === 'device_add' && r.args.driver === 'pc-dimm')?.id;
       if (!dimm) throw new InfrastructureError('NO_DIMM', 'no hot-plugged DIMM to unplug');
       const record = machine.hotplugged.find((r) => r.id === dimm);
       const memdev = record?.args.memdev as string | undefined;
       const started = performance.now();
-      await ejected(machine, dimm, timeoutMs);
+      await ejected(machine, dimm, stallMs);
       const acknowledgedAt = performance.now();
       if (memdev) await machine.qmp.execute('object-del', { id: memdev });
       for (const gone of [dimm, memdev]) {
@@ -57,7 +57,7 @@ const OST_STATUS: Record<number, string> = {
  * memory answers the eject with an ACPI _OST failure (QEMU's ACPI_DEVICE_OST event): that is
  * reported at once with the guest's reason instead of waiting out the deadline.
  */
-async function ejected(machine: QemuMachine, dimm: string, timeoutMs: number): Promise<void> {
+async function ejected(machine: QemuMachine, dimm: string, stallMs: number): Promise<void> {
   let onEvent!: (event: QmpEvent) => void;
   const refused = new Promise<never>((_, reject) => {
     onEvent = (event) => {
@@ -72,16 +72,67 @@ async function ejected(machine: QemuMachine, dimm: string, timeoutMs: number): P
     };
   });
   machine.qmp.on('event', onEvent);
-  const deleted = machine.qmp.waitForEvent('DEVICE_DELETED', { match: { device: dimm }, timeoutMs });
+  const deleted = machine.qmp.waitForEvent('DEVICE_DELETED', { match: { device: dimm }, timeoutMs: MAX_EJECT_MS });
   deleted.catch(() => undefined);
   refused.catch(() => undefined);
+  const watch = watchOfflining(machine, stallMs);
   try {
     await machine.qmp.execute('device_del', { id: dimm });
-    await Promise.race([deleted, refused]).catch((error: unknown) => {
+    await Promise.race([deleted, refused, watch.stalled]).catch((error: unknown) => {
       if (error instanceof InfrastructureError && error.code === 'DIMM_UNPLUG_REFUSED') throw error;
-      throw new InfrastructureError('DIMM_UNPLUG_REFUSED', `the guest did not release DIMM ${dimm} within ${timeoutMs} ms (its memory may be in use: not movable)`, { cause: error });
+      throw new InfrastructureError(
+        'DIMM_UNPLUG_REFUSED',
+        `the guest did not release DIMM ${dimm}: ${error instanceof OfflineStalled ? error.message : `not within ${MAX_EJECT_MS} ms`} (its memory may be in use: not movable)`,
+        { cause: error },
+      );
     });
   } finally {
+    watch.stop();
     machine.qmp.off('event', onEvent);
   }
+}
+
+/** However long a guest keeps making progress, an eject ends by then. */
+const MAX_EJECT_MS = 120_000;
+
+class OfflineStalled extends Error {}
+
+/**
+ * Offlining a DIMM migrates every page in use off it: ~20 ms on an idle guest, but over 10 s for a
+ * 256 MiB DIMM of a guest dirtying memory on a loaded TCG host (soak run 1, host load 18). So the
+ * wait has no fixed length: it goes on while the guest keeps taking memory blocks offline (the
+ * agent's guest-get-memory-blocks), and ends once none went for `stallMs`.
+ */
+function watchOfflining(machine: QemuMachine, stallMs: number): { stalled: Promise<never>; stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    let online = Number.POSITIVE_INFINITY;
+    let progressAt = performance.now();
+    const tick = async (): Promise<void> => {
+      if (stopped) return;
+      const count = await machine.agent
+        .getMemoryBlocks()
+        .then((blocks) => blocks.filter((b) => b.online).length)
+        .catch(() => online);
+      if (count < online) {
+        if (online !== Number.POSITIVE_INFINITY) progressAt = performance.now();
+        online = count;
+      }
+      if (performance.now() - progressAt > stallMs) {
+        reject(new OfflineStalled(`no memory block went offline for ${stallMs} ms (${online} online)`));
+        return;
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), 250);
+    };
+    void tick();
+  });
+  stalled.catch(() => undefined);
+  return {
+    stalled,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
