@@ -3,6 +3,7 @@ import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import type { Outcome } from '../model/outcome.js';
 import type { CellResult, SuiteResult } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
+import { splitEveryCdataEnd, xmlSafe, xmlText } from './xml-text.js';
 
 /** A CommonJS package: Node hands over the builder itself, some bundlers wrap it in `default`. */
 const junit = ((junitModule as unknown as { default?: Builder }).default ?? junitModule) as unknown as Builder;
@@ -17,7 +18,9 @@ const junit = ((junitModule as unknown as { default?: Builder }).default ?? juni
  * GitLab lists test names without their suite, and "qemu-nehalem-…: hotplug-awareness" is what a
  * person needs to rerun it. A cell without suites gets one "application" case.
  */
-export function buildJUnit(record: RunRecord, options: { runDir?: string } = {}): string {
+export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {}): string {
+  // Application output reaches every field: characters XML 1.0 forbids are made visible first.
+  const record = xmlSafe(unsafe);
   const builder = junit.newBuilder();
   const className = (cell: CellResult) => ['bothworlds', dotless(record.matrix.name), dotless(cell.id)].join('.');
   for (const cell of record.cells) {
@@ -44,7 +47,9 @@ export function buildJUnit(record: RunRecord, options: { runDir?: string } = {})
       // Not everything asked was done: never a pass, and not the application's failure either.
       else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
       else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
-      testCase.standardOutput(systemOut(cell, result, options.runDir));
+      const out = xmlText(systemOut(cell, result, options.runDir));
+      testCase.standardOutput(out);
+      splitEveryCdataEnd(testCase, () => [out, errorContent(cell)]);
     }
   }
   return builder.build();
