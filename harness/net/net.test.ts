@@ -54,6 +54,10 @@ describe('port forwarder', () => {
     expect(await read()).toBe('first\n');
     target = second;
     expect(await read()).toBe('second\n');
+    // A target that resets (slirp when the guest refuses) resets the client too, never a clean close.
+    const resetting = await server((socket) => socket.resetAndDestroy());
+    target = resetting;
+    await expect(probeOnce({ host: '127.0.0.1', port: forwarder.port }, { kind: 'tcp' }, 1_000)).rejects.toThrow(/ECONNRESET/);
     await forwarder.close();
     await expect(probeOnce({ host: '127.0.0.1', port: forwarder.port }, { kind: 'tcp' }, 1_000)).rejects.toThrow(/ECONNREFUSED/);
   });

@@ -68,8 +68,10 @@ export class PortForwarder {
         if (client.destroyed) return;
         const upstream = createConnection({ host: target.host, port: target.port, noDelay: true });
         this.track(upstream);
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
+        // A reset travels as a reset: through slirp, the guest refusing a port shows only as the
+        // host socket being reset, and a FIN in its place would read as a clean answer.
+        upstream.on('error', () => client.resetAndDestroy());
+        client.on('error', () => upstream.resetAndDestroy());
         // Half-closes travel both ways (a client's FIN reaches the guest application).
         client.pipe(upstream);
         upstream.pipe(client);
