@@ -16,6 +16,7 @@ import { createPhysicalControls } from '../hosts/physical-controls.js';
 import { probePmu } from '../hosts/pmu.js';
 import { watchdogCommand, type HostBackgroundOptions, type HostShell, type Watchdog } from '../hosts/shell.js';
 import { execLocal, spawnLocal } from './local-process.js';
+import { armGroupReaper, killGroupSync } from './group-reaper.js';
 
 export interface LocalMachineOptions {
   scope: ResourceScope;
@@ -75,10 +76,11 @@ class LocalMachine implements StartedMachine, HostShell {
   async background(command: string[], options: HostBackgroundOptions = {}, env?: Record<string, string>, source?: 'app'): Promise<BackgroundProcess> {
     this.assertRunning();
     const partial = { stdout: '', stderr: '' };
-    // A parent-death signal (as for QEMU) so the app dies even if the harness is SIGKILLed.
+    // Its own process group; a parent-death signal (as for QEMU) for the leader and a reaper for
+    // the whole group, so nothing it started survives a SIGKILL of the harness.
     const child = await spawnLocal(['setpriv', '--pdeathsig', 'KILL', '--', ...command], {
       cwd: this.payloadDir,
-      ...(env ? { env } : {}),
+      env: env ?? this.withPayloadPath(undefined),
       onData: (stream, chunk) => {
         if (source) this.output.feed(source, chunk);
         if (options.onLine) {
@@ -88,10 +90,26 @@ class LocalMachine implements StartedMachine, HostShell {
         }
       },
     });
-    const handle = this.scope.register({ name: `process ${child.pid} (${command.join(' ')})`, kind: 'process', dispose: () => child.kill('TERM'), disposeSync: () => child.killSync() });
+    const reaper = await armGroupReaper(child.pid).catch((error: unknown) => {
+      child.killSync();
+      throw error;
+    });
+    // Stays registered after the leader exits: what it left running in its group dies at stop.
+    this.scope.register({
+      name: `process group ${child.pid} (${command.join(' ')})`,
+      kind: 'process',
+      dispose: async () => {
+        await child.kill('TERM');
+        killGroupSync(child.pid);
+        reaper.disarm();
+      },
+      disposeSync: () => {
+        killGroupSync(child.pid);
+        reaper.disarm();
+      },
+    });
     void child.exited.then(() => {
       if (source) this.output.flush(source);
-      handle.release();
     });
     return child;
   }

@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { InfrastructureError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
+import { applicationEnvironment } from '../../core/app-environment.js';
 import type { BackgroundProcess, ExecOptions, ExecResult } from '../machine.js';
 
 const KEEP_OUTPUT = 1 << 20;
@@ -15,7 +16,8 @@ export async function execLocal(command: string[], options: ExecOptions & { cwd?
     stripFinalNewline: false,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.timeoutMs ? { timeout: options.timeoutMs, forceKillAfterDelay: KILL_GRACE_MS } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    // Given an environment, the program gets that and the documented basics, never the harness's own.
+    ...(options.env ? { env: applicationEnvironment(options.env), extendEnv: false } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
@@ -60,7 +62,7 @@ export function spawnLocal(
     cleanup: false,
     stdin: options.stdin ?? 'ignore',
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    ...(options.env ? { env: applicationEnvironment(options.env), extendEnv: false } : {}),
   });
   const output = { stdout: '', stderr: '' };
   for (const stream of ['stdout', 'stderr'] as const) {
