@@ -1,6 +1,7 @@
 import type { CellResult } from '../model/result.js';
 import type { Outcome } from '../model/outcome.js';
 import { OUTCOMES } from './summary.js';
+import { neutralise } from './neutralise.js';
 
 export interface Progress {
   cellStarted(id: string): void;
@@ -33,6 +34,8 @@ export function createProgress(options: ProgressOptions): Progress {
   const env = options.env ?? process.env;
   const mode = options.mode === 'auto' ? (stream.isTTY && !inCi(env) ? 'tty' : 'plain') : options.mode;
   const colour = mode !== 'json' && Boolean(stream.isTTY) && !inCi(env) && !env.NO_COLOR;
+  // Cell ids, reasons and messages can carry application output: never raw to a terminal or CI log.
+  const safe = (text: string) => neutralise(text, { ci: inCi(env) });
   const paint = (outcome: Outcome, text: string) => (colour ? `\x1b[${COLOURS[outcome]}m${text}\x1b[0m` : text);
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   const running = new Map<string, number>();
@@ -47,7 +50,7 @@ export function createProgress(options: ProgressOptions): Progress {
     const eta = done > 0 && done < options.total ? `ETA ${clock((elapsed / done) * (options.total - done))}` : '';
     const width = 20;
     const filled = Math.round((Math.min(done, options.total) / Math.max(1, options.total)) * width);
-    const names = [...running.keys()];
+    const names = [...running.keys()].map(safe);
     const now = names.length ? `running ${names.length}: ${names.slice(0, 2).join(', ')}${names.length > 2 ? ', …' : ''}` : '';
     const plain = [`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.total}`, tallies(false), now, clock(elapsed), eta].filter(Boolean).join(' | ');
     // Wider than the terminal would wrap and break the carriage return: cut the plain text, then colour it.
@@ -69,7 +72,7 @@ export function createProgress(options: ProgressOptions): Progress {
     cellStarted(id) {
       running.set(id, performance.now());
       if (mode === 'json') json({ event: 'cell-started', id });
-      else if (mode === 'plain') line(`cell ${id} started`);
+      else if (mode === 'plain') line(`cell ${safe(id)} started`);
       else bar();
     },
     cellFinished(result) {
@@ -80,11 +83,11 @@ export function createProgress(options: ProgressOptions): Progress {
         json({ event: 'cell-finished', id: result.id, outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), durationMs: result.durationMs, done, total: options.total });
         return;
       }
-      line(`cell ${result.id} ${paint(result.outcome, result.outcome)} in ${(result.durationMs / 1000).toFixed(1)} s${result.reason ? ` — ${result.reason}` : ''}`);
+      line(`cell ${safe(result.id)} ${paint(result.outcome, result.outcome)} in ${(result.durationMs / 1000).toFixed(1)} s${result.reason ? ` — ${safe(result.reason)}` : ''}`);
     },
     message(text) {
       if (mode === 'json') json({ event: 'message', text });
-      else line(text);
+      else line(safe(text));
     },
     close() {
       if (closed) return;
