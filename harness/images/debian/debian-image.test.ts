@@ -54,6 +54,12 @@ describe('debian-12 image', () => {
     await machine.agent.setTime();
   });
 
+  it('brings up lo and the NIC at the address host ports are forwarded to', async () => {
+    const addresses = (await machine.exec(['ip', '-o', '-4', 'addr', 'show'])).stdout;
+    expect(addresses).toMatch(/\blo\s+inet 127\.0\.0\.1\/8/);
+    expect(addresses).toMatch(/inet 10\.0\.2\.15\/24/);
+  });
+
   it('writes to its own overlay, never to the cached image', async () => {
     const disk = machine.launch.boot.kind === 'kernel' ? machine.launch.boot.disk : undefined;
     expect(disk?.path).toMatch(/overlay\.qcow2$/);
