@@ -5,13 +5,16 @@ import { asQemu } from './lib/qemu.js';
 import { compareFlags, qemuFeatureToFlag } from './lib/flags.js';
 import { hostCpuFlags } from './lib/host.js';
 import { parseCpuArgument } from './lib/cpu-arg.js';
+import { analyseAppFiles, describeLacking, predictCell } from '../harness/cpu/predict.js';
 
 const list = (flags: string[], max = 8) => (flags.length === 0 ? 'none' : `${flags.slice(0, max).join(', ')}${flags.length > max ? ` and ${flags.length - max} more` : ''}`);
 
 /**
  * The guest's CPU model and CPUID flags against the host's and against what the requested model
- * should expose (QEMU's own expansion), plus the features QEMU dropped under TCG. `require` lists
- * flags the application needs: a missing one fails the cell.
+ * should expose (QEMU's own expansion), plus the features QEMU dropped under TCG. The flags the
+ * application's binaries need (declared, or found by scanning their code: harness/cpu) and those
+ * `require` lists are checked against the guest's: a missing one fails the cell, naming the flag
+ * and the instruction that needs it.
  */
 export const cpuModel = defineSuite({
   name: 'cpu-model',
@@ -51,6 +54,19 @@ export const cpuModel = defineSuite({
       );
     }
     if (flags.tcgDropped.length > 0) context.log(`QEMU dropped under TCG: ${flags.tcgDropped.join(', ')}`);
+    const binaries = await analyseAppFiles(context.cell.app.files);
+    if (binaries.length > 0) {
+      const prediction = predictCell(binaries, { cpu: `the guest (${where})`, flags: facts.cpuFlags });
+      context.data('isa', prediction);
+      const dispatch = prediction.dispatch.length ? `; chooses code at run time, not predicted: ${prediction.dispatch.join('; ')}` : '';
+      context.check(
+        'application needs',
+        prediction.lacking.length === 0,
+        prediction.lacking.length === 0
+          ? `the guest has every flag the application's binaries need (${prediction.needsText ?? 'nothing beyond x86-64'})${dispatch}`
+          : `${describeLacking(prediction.lacking)}, which the guest (${where}) lacks`,
+      );
+    }
     const required = Array.isArray(options.require) ? options.require.map(String) : [];
     if (required.length > 0) {
       const lacking = required.filter((flag) => !facts.cpuFlags.includes(flag));

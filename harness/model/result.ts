@@ -3,6 +3,7 @@ import type { AxisValue } from './cell.js';
 import type { MachineFacts } from './facts.js';
 import type { Metrics } from './metrics.js';
 import type { Outcome } from './outcome.js';
+import type { IsaPrediction } from './isa.js';
 
 export interface ErrorInfo {
   code: string;
@@ -105,4 +106,6 @@ export interface CellResult {
   ports?: Record<string, number>;
   /** Files fetched from the machine (`artifacts:`), on failure or always. */
   artifacts?: ArtifactRecord[];
+  /** What the application's binaries need from the CPU, what this cell's CPU lacks (predicted before it ran), and a SIGILL's instruction. */
+  isa?: IsaPrediction;
 }

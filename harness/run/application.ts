@@ -6,6 +6,8 @@ import { startUnit } from './systemd-unit.js';
 import { startAppLoad, type AppNetwork } from './app-network.js';
 import type { LoadGenerator } from './load-generator.js';
 import { checkHealth, describeHealth } from './health.js';
+import { explainExit } from '../cpu/exit-reason.js';
+import type { SigillExplanation } from '../cpu/sigill.js';
 
 export interface ApplicationHooks {
   onStarted(app: BackgroundProcess): void;
@@ -15,6 +17,8 @@ export interface ApplicationHooks {
   metrics: Metrics;
   /** The app's forwarded ports and host-side load (app.ports, app.load), when it has them. */
   network?: AppNetwork;
+  /** After a SIGILL: the faulting instruction and flag, when they could be read. */
+  onSigill?(explanation: SigillExplanation): void;
 }
 
 /** Environment the application sees: the cell's axes as BW_AXIS_<NAME>, then the app's own env. */
@@ -64,7 +68,7 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
   if (app.service) {
     if (!(await appProcess.isRunning())) {
       const result = await appProcess.wait(1_000);
-      return `the application (a service) exited during the test with code ${result.exitCode}${result.signal ? ` (signal ${result.signal})` : ''}`;
+      return `the application (a service) ended during the test: it ${await explainExit(cell, machine, result, hooks.onSigill)}`;
     }
     if (app.health) {
       const health = await checkHealth(cell, machine);
@@ -94,7 +98,7 @@ export async function runApplication(cell: Cell, machine: StartedMachine, hooks:
   hooks.metrics.app_ms = metric(performance.now() - startedAt, 'ms');
   if (result.exitCode !== app.expectExit) {
     const tail = (result.stderr || result.stdout || machine.output.lastLine('app')?.text || '').trim().split('\n').slice(-3).join(' | ');
-    return `the application exited with code ${result.exitCode ?? `signal ${result.signal}`}, expected ${app.expectExit}${tail ? `: ${tail}` : ''}`;
+    return `the application ${await explainExit(cell, machine, result, hooks.onSigill)}, expected ${app.expectExit}${tail ? `: ${tail}` : ''}`;
   }
   return loadFailure;
 }

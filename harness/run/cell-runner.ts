@@ -15,6 +15,8 @@ import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
 import { runApplication } from './application.js';
 import { collectArtifacts, wantsArtifacts } from './artifacts.js';
 import { openAppNetwork } from './app-network.js';
+import { predictForCell, withSigill } from '../cpu/predict.js';
+import type { FaultingInstruction } from '../cpu/sigill.js';
 
 export interface CellRunEnvironment {
   /** The run's scope; each attempt gets a child scope torn down when it ends. */
@@ -41,6 +43,7 @@ interface Attempt {
   log: CellResult['log'];
   ports?: Record<string, number>;
   artifacts?: CellResult['artifacts'];
+  sigill?: FaultingInstruction;
 }
 
 /** Run one cell, retrying `error` outcomes only (each attempt recorded). */
@@ -48,6 +51,8 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const attempts: CellResult['attempts'] = [];
+  // Before any machine starts: which flags the app needs that this cell's CPU lacks (issue 18).
+  const prediction = await predictForCell(cell, env.kvmUsable);
   let last: Attempt;
   for (let attempt = 0; ; attempt++) {
     last = await runAttempt(cell, env);
@@ -69,6 +74,7 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
     ...(last.facts ? { facts: last.facts } : {}),
     ...(last.ports ? { ports: last.ports } : {}),
     ...(last.artifacts ? { artifacts: last.artifacts } : {}),
+    ...(prediction || last.sigill ? { isa: withSigill(prediction, last.sigill)! } : {}),
     suites: last.suites,
     events: last.events,
     log: last.log,
@@ -113,6 +119,9 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
         onStarted: (app) => (activeSession.app = app),
         metrics: state.metrics,
         ...(network ? { network } : {}),
+        onSigill: (explanation) => {
+          if (explanation.fault) state.sigill = explanation.fault;
+        },
         duringApp: async (appStartedAt, appEnded) => {
           await runTimeline({
             machine: activeMachine,
@@ -161,6 +170,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     ...(state.facts ? { facts: state.facts } : {}),
     ...(state.ports ? { ports: state.ports } : {}),
     ...(state.artifacts ? { artifacts: state.artifacts } : {}),
+    ...(state.sigill ? { sigill: state.sigill } : {}),
     suites,
     events: state.events,
     log: state.log,
