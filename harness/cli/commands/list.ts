@@ -5,6 +5,7 @@ import { EXIT } from '../exit-codes.js';
 import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
 import { loadSuitesForCell } from '../../suite/registry.js';
 import { cellTimeline } from '../../suite/timeline.js';
+import { predictCells } from '../../cpu/predict.js';
 
 export async function listCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -20,7 +21,9 @@ export async function listCommand(args: string[]): Promise<number> {
   const expansion = await expandChecked(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   // Suites add events of their own (migration-survival migrates): list them with the suite's name.
   const timelines = new Map(await Promise.all(expansion.cells.map(async (cell) => [cell.id, cellTimeline(cell, await loadSuitesForCell(cell))] as const)));
-  process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'], timelineOf: (cell) => timelines.get(cell.id) ?? cell.events })}\n`);
+  // What the app's binaries need against each cell's CPU model: cells bound to fail are marked now, before any VM.
+  const isa = await predictCells(expansion.cells);
+  process.stdout.write(`${formatExpansion(expansion, { showDropped: !values['no-dropped'], timelineOf: (cell) => timelines.get(cell.id) ?? cell.events, isaOf: (cell) => isa.get(cell.id) })}\n`);
   // Printed first: the dropped combinations say why none is left.
   requireCells(matrix, expansion);
   return EXIT.ok;
