@@ -9,7 +9,7 @@ import { metric } from '../../model/metrics.js';
 import type { MachineFacts } from '../../model/facts.js';
 import type { ResourceScope } from '../../run/resources.js';
 import { collectFacts } from '../facts.js';
-import { LineBuffer } from '../line-source.js';
+import { LineBuffer, LineSplitter } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';
 import type { CpuState } from '../hosts/cpu-hotplug.js';
 import { createPhysicalControls } from '../hosts/physical-controls.js';
@@ -75,7 +75,7 @@ class LocalMachine implements StartedMachine, HostShell {
 
   async background(command: string[], options: HostBackgroundOptions = {}, env?: Record<string, string>, source?: 'app'): Promise<BackgroundProcess> {
     this.assertRunning();
-    const partial = { stdout: '', stderr: '' };
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
     // Its own process group; a parent-death signal (as for QEMU) for the leader and a reaper for
     // the whole group, so nothing it started survives a SIGKILL of the harness.
     const child = await spawnLocal(['setpriv', '--pdeathsig', 'KILL', '--', ...command], {
@@ -84,9 +84,7 @@ class LocalMachine implements StartedMachine, HostShell {
       onData: (stream, chunk) => {
         if (source) this.output.feed(source, chunk);
         if (options.onLine) {
-          const parts = (partial[stream] + chunk.toString()).split(/\r?\n/);
-          partial[stream] = parts.pop() ?? '';
-          for (const line of parts) options.onLine(stream, line);
+          for (const line of splitters[stream].feed(chunk)) options.onLine(stream, line);
         }
       },
     });

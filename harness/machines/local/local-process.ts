@@ -3,6 +3,7 @@ import { InfrastructureError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
 import { applicationEnvironment } from '../../core/app-environment.js';
 import type { BackgroundProcess, ExecOptions, ExecResult } from '../machine.js';
+import { OutputTail } from '../output-tail.js';
 
 const KEEP_OUTPUT = 1 << 20;
 const KILL_GRACE_MS = 2_000;
@@ -64,10 +65,10 @@ export function spawnLocal(
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: applicationEnvironment(options.env), extendEnv: false } : {}),
   });
-  const output = { stdout: '', stderr: '' };
+  const output = { stdout: new OutputTail(KEEP_OUTPUT), stderr: new OutputTail(KEEP_OUTPUT) };
   for (const stream of ['stdout', 'stderr'] as const) {
     child[stream]?.on('data', (chunk: Buffer) => {
-      output[stream] = (output[stream] + chunk.toString()).slice(-KEEP_OUTPUT);
+      output[stream].add(chunk);
       options.onData?.(stream, chunk);
     });
   }
@@ -78,8 +79,8 @@ export function spawnLocal(
       command,
       exitCode: result.exitCode ?? null,
       ...(result.signal ? { signal: result.signal.replace(/^SIG/, '') } : {}),
-      stdout: output.stdout,
-      stderr: output.stderr,
+      stdout: output.stdout.text(),
+      stderr: output.stderr.text(),
       durationMs: performance.now() - started,
       timedOut: false,
     };

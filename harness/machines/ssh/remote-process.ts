@@ -1,6 +1,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { InfrastructureError } from '../../core/errors.js';
 import { commandLine } from '../hosts/shell.js';
+import { OutputTail } from '../output-tail.js';
 
 const KEEP_OUTPUT = 1 << 20;
 const PID_MARKER = '@@bwpid ';
@@ -33,7 +34,7 @@ export function startRemote(
   return new Promise((resolve, reject) => {
     const opened = (error: Error | undefined, channel: ClientChannel): void => {
       if (error) return reject(new InfrastructureError('SSH_EXEC', `opening an exec channel for ${argv.join(' ')} failed: ${error.message}`, { cause: error }));
-      const output = { stdout: '', stderr: '' };
+      const output = { stdout: new OutputTail(KEEP_OUTPUT), stderr: new OutputTail(KEEP_OUTPUT) };
       let head = '';
       let pid: number | undefined;
       let status: { exitCode: number | null; signal?: string } = { exitCode: null };
@@ -42,7 +43,7 @@ export function startRemote(
         status = { exitCode: code ?? null, ...(signal ? { signal: signal.replace(/^SIG/, '') } : {}) };
       });
       const take = (stream: 'stdout' | 'stderr', chunk: Buffer): void => {
-        output[stream] = (output[stream] + chunk.toString()).slice(-KEEP_OUTPUT);
+        output[stream].add(chunk);
         options.onData?.(stream, chunk);
       };
       channel.on('data', (chunk: Buffer) => {
@@ -60,7 +61,7 @@ export function startRemote(
       const done = new Promise<{ exitCode: number | null; signal?: string; stdout: string; stderr: string }>((settle) => {
         channel.on('close', () => {
           isClosed = true;
-          settle({ ...status, ...output });
+          settle({ ...status, stdout: output.stdout.text(), stderr: output.stderr.text() });
           if (pid === undefined) {
             pid = -1;
             resolve(run);

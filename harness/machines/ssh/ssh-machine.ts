@@ -7,7 +7,7 @@ import type { MachineFacts } from '../../model/facts.js';
 import { metric, type Metrics } from '../../model/metrics.js';
 import type { ResourceScope } from '../../run/resources.js';
 import { collectFacts } from '../facts.js';
-import { LineBuffer } from '../line-source.js';
+import { LineBuffer, LineSplitter } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';
 import { createPhysicalControls } from '../hosts/physical-controls.js';
 import { probePmu } from '../hosts/pmu.js';
@@ -140,16 +140,14 @@ class SshMachine implements StartedMachine, HostShell {
   private async startBackground(command: string[], options: { env?: Record<string, string> | undefined; toOutput?: boolean; onLine?: HostBackgroundOptions['onLine'] }): Promise<BackgroundProcess> {
     this.assertRunning();
     const started = performance.now();
-    const partial = { stdout: '', stderr: '' };
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
     const run = await startRemote(this.client, command, {
       cwd: this.payloadDir,
       ...(options.env ? { env: options.env } : {}),
       onData: (stream, chunk) => {
         if (options.toOutput) this.output.feed('app', chunk);
         if (options.onLine) {
-          const parts = (partial[stream] + chunk.toString()).split(/\r?\n/);
-          partial[stream] = parts.pop() ?? '';
-          for (const line of parts) options.onLine(stream, line);
+          for (const line of splitters[stream].feed(chunk)) options.onLine(stream, line);
         }
       },
     });
