@@ -1,4 +1,5 @@
 import type { RunRecord } from './run-record.js';
+import { appNeeds, EVIDENCE_LABEL, modelBreaks } from './isa-summary.js';
 import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, migrationDowntimeLabel, notRun } from './summary.js';
 
 /** Rows per table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
@@ -25,6 +26,16 @@ export function buildMarkdown(record: RunRecord): string {
     ];
     lines.push(...rows.slice(0, MAX_PROBLEM_ROWS));
     if (rows.length > MAX_PROBLEM_ROWS) lines.push(`| … ${rows.length - MAX_PROBLEM_ROWS} more in index.html | | |`);
+    lines.push('');
+  }
+
+  const breaks = modelBreaks(record.cells);
+  if (breaks.length > 0) {
+    lines.push('### What each CPU model breaks', '', `The application needs ${text(appNeeds(record.cells) ?? 'nothing beyond x86-64')}.`, '', '| CPU model | needed flags it lacks | cells |', '|---|---|---|');
+    for (const row of breaks) {
+      const flags = row.flags.map((f) => `**${text(f.flag)}** (${f.evidence.map((e) => EVIDENCE_LABEL[e]).join(', ')}: ${text(f.detail[0] ?? '')})`).join('; ');
+      lines.push(`| ${text(row.model)} | ${flags || 'nothing'} | ${row.failed} of ${row.cells} failed |`);
+    }
     lines.push('');
   }
 

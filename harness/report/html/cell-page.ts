@@ -5,6 +5,7 @@ import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 import { environmentLine, page } from './layout.js';
 import { renderTimeline } from './timeline.js';
+import { renderCellIsa } from './isa.js';
 
 /** So nobody has to guess whether a red cell is their bug or the lab's. */
 const MEANING: Partial<Record<string, string>> = {
@@ -30,6 +31,7 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     `<header><h1>${esc(cell.id)} <span class="pill o-${outcome}">${outcome}</span></h1>${environmentLine(record)}</header>`,
     banner,
     `<div class="columns"><div>${kv(about)}</div><div>${metricsTable(cell.metrics) || '<p class="muted">No timings.</p>'}</div></div>`,
+    cell.isa ? `<h2>What the application needs from the CPU</h2>${renderCellIsa(cell)}` : '',
     `<h2>Suites</h2>${cell.suites.map(renderSuite).join('') || '<p class="muted">No suites.</p>'}`,
     `<h2>Timeline</h2>${renderEvents(cell)}`,
     cell.artifacts?.length ? `<h2>Artifacts</h2>${renderArtifacts(cell)}` : '',

@@ -5,6 +5,7 @@ import { renderFlags } from './flags.js';
 import { renderHeatmap } from './heatmap.js';
 import { environmentLine, environmentTable, page } from './layout.js';
 import { renderWorlds } from './worlds.js';
+import { renderModelBreaks } from './isa.js';
 
 /** Worst first: what a person came to the report for. */
 const ORDER = ['failed', 'error', 'incomplete', 'interrupted', 'skipped'];
@@ -26,6 +27,7 @@ export function renderIndex(record: RunRecord): string {
     `<p class="totals"><b>${record.cells.length}</b> of ${record.cellIds.length} cells: ${totals.join(' ')}${record.interrupted ? ' <span class="pill o-interrupted">run interrupted</span>' : ''}</p>`,
     `<h2>Matrix</h2><p class="muted">Green passed, red the application failed, orange the lab failed (QEMU, boot, agent), teal incomplete (something asked was not done), grey skipped, purple interrupted. Hover a cell for its timings; click it for its log, checks and timeline.</p>${record.cells.length ? renderHeatmap(record.cells) : '<p>No cell has a result yet.</p>'}`,
     problems,
+    ((breaks) => (breaks ? `<h2>What each CPU model breaks</h2>${breaks}` : ''))(renderModelBreaks(record.cells)),
     `<h2>CPU flags side by side</h2>${renderFlags(record.cells, record.environment.hostCpuFlags)}`,
     worlds ? `<h2>Physical vs virtual</h2><p class="muted">The same application and suites on a physical host and on each virtual cell; differences from the first physical column are marked.</p>${worlds}` : '',
     `<h2>Environment</h2>${environmentTable(record)}`,
