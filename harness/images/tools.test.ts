@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -78,5 +78,36 @@ describe('guest tools on the host', () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/^dirty-mem ready/m);
     expect(performance.now() - started).toBeGreaterThan(900);
+  });
+
+  it('bw-mem-integrity keeps its pattern, names a page written behind its back, and stops on request', async () => {
+    const dir = join(work, 'mem-integrity');
+    const started = await execa(tools.memIntegrity, ['start', dir, '--mib', '8', '--rate-mib', '64', '--max-seconds', '60']);
+    expect(started.stdout).toMatch(/^mem-integrity ready pid=\d+ pages=2048$/);
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    scope.register({ name: 'bw-mem-integrity', kind: 'process', dispose: async () => void execa(tools.memIntegrity, ['stop', dir], { reject: false }), disposeSync: () => void process.kill(pid, 'SIGKILL') });
+    const verify = async (seq: number) => JSON.parse((await execa(tools.memIntegrity, ['verify', dir, String(seq), '10000'])).stdout) as Record<string, number | string>;
+    const clean = await verify(1);
+    expect(clean).toMatchObject({ seq: '1', pages: 2048, bad_pages: 0, total_bad: 0, first_bad_page: -1 });
+    expect(Number(clean.writer_checked)).toBeGreaterThan(0);
+    // Flip one byte of page 700 through /proc/PID/mem, as the host writes a guest's RAM.
+    const located = /vaddr=0x([0-9a-f]+)/.exec((await execa(tools.memIntegrity, ['locate', dir, '700'])).stdout);
+    const address = Number.parseInt(located![1]!, 16) + 77;
+    const mem = openSync(`/proc/${pid}/mem`, 'r+');
+    const byte = Buffer.alloc(1);
+    readSync(mem, byte, 0, 1, address);
+    byte[0] = byte[0]! ^ 0x5a;
+    writeSync(mem, byte, 0, 1, address);
+    closeSync(mem);
+    const caught = await verify(2);
+    expect(caught).toMatchObject({ bad_pages: 1, total_bad: 1, first_bad_page: 700, first_bad_word: 9 });
+    expect(caught.first_bad_expected).not.toBe(caught.first_bad_found);
+    // Repaired once reported: the next window is clean again, the total remembers.
+    expect(await verify(3)).toMatchObject({ bad_pages: 0, total_bad: 1 });
+    await execa(tools.memIntegrity, ['stop', dir]);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+    const gone = await execa(tools.memIntegrity, ['verify', dir, '4', '1000'], { reject: false });
+    expect(gone.exitCode).toBe(3);
+    expect(gone.stderr).toMatch(/no daemon/);
   });
 });

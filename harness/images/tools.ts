@@ -12,6 +12,8 @@ export interface GuestTools {
   heartbeat: string;
   perfProbe: string;
   dirtyMem: string;
+  /** The memory-integrity suite's pattern writer and checker. */
+  memIntegrity: string;
   demoServer: string;
 }
 
@@ -19,6 +21,7 @@ const TOOL_SOURCES: Record<keyof GuestTools, { source: string; binary: string; p
   heartbeat: { source: 'guest/tools/bw-heartbeat.c', binary: 'bw-heartbeat' },
   perfProbe: { source: 'guest/tools/bw-perf-probe.c', binary: 'bw-perf-probe' },
   dirtyMem: { source: 'guest/tools/bw-dirty-mem.c', binary: 'bw-dirty-mem' },
+  memIntegrity: { source: 'guest/tools/bw-mem-integrity.c', binary: 'bw-mem-integrity' },
   demoServer: { source: 'examples/demo-server/demo-server.c', binary: 'demo-server', pthread: true },
 };
 
