@@ -3,6 +3,8 @@ import type { Outcome } from '../model/outcome.js';
 import type { CellResult } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
 import { permutationPValue } from './statistics.js';
+import { ConfigError } from '../core/errors.js';
+import { missingParts } from './merge.js';
 
 export interface MetricChange {
   id: string;
@@ -39,6 +41,22 @@ export interface CompareOptions {
 }
 
 type Timing = { value: number; unit: string };
+
+/**
+ * Runs worth comparing: of one matrix (same name and content; an edited matrix can mean other cells
+ * under the same ids) and complete (a crashed or interrupted run lacks cells, and "removed" or an
+ * outcome change would be the crash's doing). Refused with exit 2 unless the caller says otherwise.
+ */
+export function assertComparable(before: RunRecord[], after: RunRecord[], options: { allowIncomplete?: boolean; allowDifferentMatrix?: boolean } = {}): void {
+  const all = [...before, ...after];
+  const matrices = [...new Set(all.map((r) => `${r.matrix.name} (sha256 ${r.matrix.hash.slice(0, 12)}…)`))];
+  if (matrices.length > 1 && !options.allowDifferentMatrix) {
+    throw new ConfigError('COMPARE_MISMATCH', `these runs come from different matrices: ${matrices.join(', ')}; pass --allow-different-matrix to compare them anyway`, { details: { matrices } });
+  }
+  if (options.allowIncomplete) return;
+  const gaps = all.flatMap((r) => missingParts([r]).filter((g) => !g.startsWith('shard')).map((g) => `${r.runId}: ${g}`));
+  if (gaps.length > 0) throw new ConfigError('COMPARE_INCOMPLETE', `a run is incomplete: ${gaps.join('; ')}; pass --allow-incomplete to compare it anyway`, { details: { gaps } });
+}
 
 /**
  * Timings of a cell under stable names: the cell's own, each event's (repeated events numbered

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { readResults } from '../../report/results-store.js';
-import { compareRuns, formatComparison } from '../../report/compare.js';
+import { assertComparable, compareRuns, formatComparison } from '../../report/compare.js';
 import { EXIT } from '../exit-codes.js';
 import { choiceFlag, numberFlag } from '../flags.js';
 
@@ -10,7 +10,7 @@ export async function compareCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, alpha: { type: 'string' } },
+    options: { format: { type: 'string', default: 'text' }, alpha: { type: 'string' }, 'allow-incomplete': { type: 'boolean', default: false }, 'allow-different-matrix': { type: 'boolean', default: false } },
   });
   if (positionals.length !== 2) {
     process.stderr.write('usage: bothworlds compare OLD[,OLD...] NEW[,NEW...] [--format text|markdown|json] [--alpha 0.05]\n');
@@ -20,6 +20,7 @@ export async function compareCommand(args: string[]): Promise<number> {
   const alpha = values.alpha !== undefined ? numberFlag('alpha', values.alpha, { above: 0, below: 1 }) : undefined;
   const read = (list: string) => Promise.all(list.split(',').map((dir) => readResults(resolve(dir))));
   const [before, after] = await Promise.all([read(positionals[0]!), read(positionals[1]!)]);
+  assertComparable(before, after, { allowIncomplete: values['allow-incomplete'] === true, allowDifferentMatrix: values['allow-different-matrix'] === true });
   const comparison = compareRuns(before, after, alpha !== undefined ? { alpha } : {});
   process.stdout.write(`${formatComparison(comparison, format)}\n`);
   const worse = comparison.regressions.length > 0 || comparison.changed.some((c) => c.before === 'passed' && c.after !== 'passed');
