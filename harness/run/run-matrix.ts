@@ -19,7 +19,7 @@ import { runPool } from './pool.js';
 import { autoConcurrency } from './concurrency.js';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
-import { sweepStaleTempDirs } from '../core/temp-dir.js';
+import { sweepLeftovers } from './sweep-leftovers.js';
 import { cellFolder } from '../report/html/escape.js';
 
 export interface RunProgress {
@@ -50,8 +50,8 @@ export interface RunOutcome {
 
 /** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
 export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMatrixOptions): Promise<RunOutcome> {
-  // A harness killed with SIGKILL could not remove its temp dirs (its QEMUs died with it).
-  for (const dir of await sweepStaleTempDirs()) options.progress.message(`removed ${dir}, left by a harness that died`);
+  // A harness killed with SIGKILL could not remove its temp dirs, containers and domains (its QEMUs died with it).
+  for (const what of await sweepLeftovers()) options.progress.message(`removed ${what}, left by a harness that died`);
   const needsVm = cells.some((c) => c.backend === 'qemu' || c.backend === 'libvirt');
   const kvm: KvmProbe = needsVm
     ? await probeKvm(await ensureDefaultImage())

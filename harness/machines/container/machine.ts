@@ -10,6 +10,7 @@ import { LineBuffer } from '../line-source.js';
 import type { Ack, BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';
 import { docker, requireDocker } from './docker.js';
 import { ensureContainerImage } from './image.js';
+import { ownerLabels } from './owner.js';
 
 /** GenericContainer with the one host setting testcontainers has no builder for: the cpuset, so nproc inside is the cell's vCPU count. */
 class CellContainer extends GenericContainer {
@@ -215,7 +216,8 @@ export async function startContainerMachine(spec: ContainerSpec, options: { scop
   try {
     const container = await new CellContainer(image)
       .withCommand(['sh', '-c', 'echo bothworlds-container-ready; exec sleep 2147483647'])
-      .withLabels({ [LABEL]: name })
+      // Owner labels: the next harness start removes the container if this harness dies first.
+      .withLabels({ [LABEL]: name, ...ownerLabels() })
       .withResourcesQuota({ memory: spec.memoryMiB / 1024, cpu: spec.cpus })
       .withCpuset(spec.cpus === 1 ? '0' : `0-${spec.cpus - 1}`)
       .withWaitStrategy(Wait.forLogMessage('bothworlds-container-ready'))

@@ -19,6 +19,7 @@ import { tailConsole } from './console-tail.js';
 import { buildDomainXml, dimmXml, type DomainBoot } from './domain-xml.js';
 import { parseDomstats, parseJobInfo } from './stats.js';
 import { libvirtUnavailableReason, virsh } from './virsh.js';
+import { domainName, withOwnerMetadata } from './owner.js';
 
 export interface LibvirtMachineOptions {
   scope: ResourceScope;
@@ -37,6 +38,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   readonly output = new LineBuffer();
   readonly controls: MachineControls;
   readonly agent: VirshAgent;
+  private reopenAfterResume: (() => void) | undefined;
   uri: string;
   readonly guestPorts?: GuestPortAccess;
   private readonly forwards?: MigratingForwards<string>;
@@ -73,9 +75,24 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
       ...(unsupportedReason.cpus ? {} : { cpus: { plug: () => this.plugVcpu(), unplug: () => this.offlineVcpu() } }),
       ...(unsupportedReason.balloon ? {} : { balloon: { setTargetMiB: (t, ms) => this.setMemory(t, ms), actualMiB: () => this.balloonMiB() } }),
       ...(unsupportedReason.memory ? {} : { memory: { plug: (mib) => this.attachDimm(mib), unplug: () => this.detachDimm() } }),
+      // libvirt refuses agent calls to a paused domain ("domain is not running"): while paused the
+      // gate is closed, so the application's watcher waits for the resume instead of losing it.
       pause: {
-        pause: async () => (await virsh(this.uri, ['suspend', domain]), { acknowledgedAt: performance.now(), metrics: {} }),
-        resume: async () => (await virsh(this.uri, ['resume', domain]), { acknowledgedAt: performance.now(), metrics: {} }),
+        pause: async () => {
+          const reopen = this.handover.begin();
+          await virsh(this.uri, ['suspend', domain]).catch((error: unknown) => (reopen(), Promise.reject(error)));
+          this.reopenAfterResume = reopen;
+          return { acknowledgedAt: performance.now(), metrics: {} };
+        },
+        resume: async () => {
+          try {
+            await virsh(this.uri, ['resume', domain]);
+          } finally {
+            this.reopenAfterResume?.();
+            this.reopenAfterResume = undefined;
+          }
+          return { acknowledgedAt: performance.now(), metrics: {} };
+        },
       },
       clock: { correct: () => this.correctClock() },
       // Back and forth between the two hosts: a second migration returns to where the guest started.
@@ -251,7 +268,7 @@ export async function startLibvirtMachine(spec: MachineSpec, boot: DomainBoot, o
   if (reason) throw new UnsupportedError('LIBVIRT_UNAVAILABLE', reason);
   const scope = options.scope.child(`libvirt-${options.name}`);
   const started = performance.now();
-  const domain = `bw-${options.name}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60);
+  const domain = domainName(options.name);
   try {
     const runDir = makeTempDir(`libvirt-${options.name.slice(0, 20)}-`);
     scope.registerTempDir(runDir);
@@ -261,7 +278,8 @@ export async function startLibvirtMachine(spec: MachineSpec, boot: DomainBoot, o
       boot,
       channels: { app: join(runDir, 'app.sock'), heartbeat: join(runDir, 'heartbeat.sock'), consoleLog: join(runDir, 'console.log') },
     });
-    writeFileSync(join(runDir, 'domain.xml'), xml);
+    // Owner metadata: the next harness start removes the domain if this harness dies with it running.
+    writeFileSync(join(runDir, 'domain.xml'), withOwnerMetadata(xml));
     scope.register({ name: `domain ${domain} on ${options.uri}`, kind: 'domain', dispose: () => destroyAndUndefine(options.uri, domain) });
     await virsh(options.uri, ['define', join(runDir, 'domain.xml')]);
     await virsh(options.uri, ['start', domain]);
