@@ -18,7 +18,8 @@ export interface RemoteRun {
 /**
  * Start `argv` on the host in `cwd` through one exec channel. The remote shell prints its pid
  * first and then execs the command, so the harness can signal exactly that process later.
- * Environment variables go through `env` (sshd's AcceptEnv usually refuses setenv requests).
+ * Environment variables go through `env -i` (sshd's AcceptEnv usually refuses setenv requests): a
+ * program given an environment gets that and the host's PATH, HOME and LANG, nothing else.
  */
 export function startRemote(
   client: Client,
@@ -29,7 +30,8 @@ export function startRemote(
   const command = [
     options.cwd ? `cd ${commandLine([options.cwd])} || exit 127;` : '',
     `echo "${PID_MARKER}$$";`,
-    `exec ${env.length ? `env ${commandLine(env)} ` : ''}${commandLine(argv)}`,
+    // With an environment (the application's): that, plus the host's PATH and HOME and LANG, and nothing else of the session.
+    `exec ${env.length ? `env -i HOME="$HOME" PATH="$PATH" LANG=C.UTF-8 ${commandLine(env)} ` : ''}${commandLine(argv)}`,
   ].join(' ');
   return new Promise((resolve, reject) => {
     const opened = (error: Error | undefined, channel: ClientChannel): void => {
