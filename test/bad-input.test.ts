@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { projectRoot } from '../harness/core/project-root.js';
 import { loadMatrix } from '../harness/matrix/load.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
-import { shardOf } from '../harness/matrix/shard.js';
+import { assignShards } from '../harness/matrix/shard.js';
 import { CLI } from './cli-helpers.js';
 
 const FIXTURES = join(projectRoot(), 'test', 'fixtures', 'bad-input');
@@ -131,7 +131,7 @@ describe('bad input stops before any VM', () => {
     const file = join(FIXTURES, 'good.yaml');
     const { cells } = expandMatrix(await loadMatrix(file));
     const total = 16;
-    const used = new Set(cells.map((c) => shardOf(c, total)));
+    const used = new Set(assignShards(cells, total).values());
     const empty = Array.from({ length: total }, (_, i) => i + 1).find((k) => !used.has(k))!;
     const result = await cli(['run', file, '--shard', `${empty}/${total}`]);
     expect(result.exitCode, result.all).toBe(0);

@@ -113,7 +113,7 @@ describe('matrix files', () => {
     expect(() => parseShard('4/3')).toThrow(/k\/n/);
     const github = JSON.parse(formatShardList(file, cells, 'github', 3)) as { include: Array<{ shard: string; cells: number }> };
     expect(github.include.reduce((n, s) => n + s.cells, 0)).toBe(cells.length);
-    expect(formatShardList(file, cells, 'gitlab', 3)).toMatch(/parallel:\n {2}matrix:\n {4}- SHARD: \["1\/3"/);
+    expect(formatShardList(file, cells, 'gitlab', 3)).toMatch(/parallel:\n {4}matrix:\n {6}- SHARD:\n {10}- 1\/3/);
   });
 
   it('parses durations and sizes in one place', () => {

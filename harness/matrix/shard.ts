@@ -18,11 +18,19 @@ export function parseShard(text: string): Shard {
   return { index, total };
 }
 
-/** The shard a cell belongs to: a hash of its stable id, so every machine agrees. */
-export function shardOf(cell: Pick<Cell, 'id'>, total: number): number {
-  return (createHash('sha256').update(cell.id).digest().readUInt32BE(0) % total) + 1;
+const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
+
+/**
+ * Each cell's shard (1-based): cells ordered by a hash of their stable id, then dealt round-robin.
+ * Every machine that expands the same matrix agrees, and shard sizes differ by at most one (a hash
+ * modulo n alone gave 1, 3 and 2 cells for 6 cells in 3 shards).
+ */
+export function assignShards(cells: ReadonlyArray<Pick<Cell, 'id'>>, total: number): Map<string, number> {
+  const ordered = cells.map((c) => ({ id: c.id, hash: hashOf(c.id) })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.id < b.id ? -1 : 1));
+  return new Map(ordered.map((c, rank) => [c.id, (rank % total) + 1]));
 }
 
-export function selectShard(cells: Cell[], shard: Shard): Cell[] {
-  return cells.filter((cell) => shardOf(cell, shard.total) === shard.index);
+export function selectShard<T extends Pick<Cell, 'id'>>(cells: T[], shard: Shard): T[] {
+  const shards = assignShards(cells, shard.total);
+  return cells.filter((cell) => shards.get(cell.id) === shard.index);
 }
