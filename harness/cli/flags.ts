@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { didYouMean } from '../matrix/did-you-mean.js';
+import { parseSizeMiB } from '../matrix/units.js';
 
 /** Flag values are checked here before anything starts; an error names the flag, the value and what it takes (exit 2). */
 function bad(flag: string, value: string, expected: string): never {
@@ -16,6 +17,18 @@ export function intFlag(flag: string, value: string, range: { min?: number; max?
     bad(flag, value, max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`);
   }
   return number;
+}
+
+/** A size in MiB, as the matrix writes it (384M, 1G) or a bare number of MiB (384), within [min, max] MiB. */
+export function sizeFlag(flag: string, value: string, range: { min: number; max: number }): number {
+  let mib = Number.NaN;
+  try {
+    mib = parseSizeMiB(value);
+  } catch {
+    // Reported below with the flag's name.
+  }
+  if (!(Number.isInteger(mib) && mib >= range.min && mib <= range.max)) bad(flag, value, `a size from ${range.min}M to ${range.max}M (384, 384M or 1G)`);
+  return mib;
 }
 
 /** A number strictly between `above` and `below`. */

@@ -1,45 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BothworldsError, describeError } from '../core/errors.js';
+import { projectRoot } from '../core/project-root.js';
 import { EXIT } from './exit-codes.js';
 import { sweepStaleTempDirs } from '../core/temp-dir.js';
+import { SPECS, type CommandName } from './specs.js';
+import { helpText, usageLine, wantsHelp } from './command-spec.js';
 
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: 'run a matrix file: bothworlds run FILE [--shard k/n] [--resume DIR] [--concurrency N] [--json|--plain]', load: async () => (await import('./commands/run.js')).runCommand },
-  list: { summary: 'show the expanded cells and what dropped the others: bothworlds list FILE', load: async () => (await import('./commands/list.js')).listCommand },
-  matrix: { summary: 'emit the shard list for a CI matrix job: bothworlds matrix FILE --format github|gitlab --shards N', load: async () => (await import('./commands/matrix.js')).matrixCommand },
-  merge: { summary: 'combine shard results into one report: bothworlds merge DIR... --out DIR', load: async () => (await import('./commands/merge.js')).mergeCommand },
-  compare: { summary: 'outcome changes and timing regressions: bothworlds compare OLD[,OLD...] NEW[,NEW...]', load: async () => (await import('./commands/compare.js')).compareCommand },
-  report: { summary: 'rewrite the reports of a run folder from its results.jsonl: bothworlds report DIR', load: async () => (await import('./commands/report.js')).reportCommand },
-  boot: { summary: 'boot a guest, run a command in it, print the result: bothworlds boot [--cpu M] [--vcpus N] [--memory MiB] [--image default|debian-12|FILE] [--package P]... [-- CMD...]', load: async () => (await import('./commands/boot.js')).bootCommand },
-  doctor: { summary: 'check QEMU, KVM, the guest image, cores and memory, with advice', load: async () => (await import('./commands/doctor.js')).doctorCommand },
+/** Loaded on demand: `bothworlds list` need not import the runner. */
+const COMMANDS: Record<CommandName, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  list: async () => (await import('./commands/list.js')).listCommand,
+  matrix: async () => (await import('./commands/matrix.js')).matrixCommand,
+  merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  boot: async () => (await import('./commands/boot.js')).bootCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 };
 
 export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: bothworlds <command> [options]\n\n${lines.join('\n')}\n`;
+  const lines = Object.values(SPECS).map((spec) => `  ${spec.name.padEnd(8)} ${firstSentence(spec.summary)}`);
+  return `usage: bothworlds <command> [options]\n       bothworlds <command> --help\n       bothworlds --version\n\n${lines.join('\n')}\n`;
+}
+
+/** The overview shows each command's first sentence. */
+function firstSentence(text: string): string {
+  return (/^.*?\.(?=\s|$)/.exec(text)?.[0] ?? text).replace(/\.$/, '');
+}
+
+export function version(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
+  if (!load) {
     process.stderr.write(`bothworlds: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(helpText(SPECS[name as CommandName]));
+    return EXIT.ok;
   }
   try {
     // Whatever a harness killed with SIGKILL left in the temp dir goes now (its QEMUs died with it).
     await sweepStaleTempDirs();
-    return await (await command.load())(rest);
+    return await (await load())(rest);
   } catch (error) {
     process.stderr.write(`bothworlds ${name}: ${describeError(error)}\n`);
     if (error instanceof BothworldsError && error.category === 'config') return EXIT.usage;
     // Unknown flags, a flag missing its value, a stray positional: node's parseArgs says which.
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) return EXIT.usage;
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`${usageLine(SPECS[name as CommandName])}\n(bothworlds ${name} --help for more)\n`);
+      return EXIT.usage;
+    }
     return EXIT.infrastructure;
   }
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { imageRefFor } from '../../matrix/check-image.js';
@@ -7,27 +6,21 @@ import { startQemuMachine } from '../../machines/qemu/machine.js';
 import { ResourceScope } from '../../run/resources.js';
 import { handleInterrupts } from '../../run/signals.js';
 import { ConfigError } from '../../core/errors.js';
+import { EXIT } from '../exit-codes.js';
 import { CPU_MODEL, hostMemoryMiB, maxCpusOf } from '../../matrix/limits.js';
-import { choiceFlag, intFlag } from '../flags.js';
+import { choiceFlag, intFlag, sizeFlag } from '../flags.js';
+import { parseCommand } from '../command-spec.js';
+import { SPECS } from '../specs.js';
 
 /** Boot a guest (the default image, `--image debian-12 [--package P]...`, or a disk file), run one command in it and print what it printed. */
 export async function bootCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      cpu: { type: 'string', default: DEFAULT_MACHINE.cpuModel },
-      vcpus: { type: 'string', default: '1' },
-      memory: { type: 'string', default: String(DEFAULT_MACHINE.memoryMiB) },
-      accel: { type: 'string', default: 'auto' },
-      image: { type: 'string', default: 'default' },
-      package: { type: 'string', multiple: true, default: [] },
-    },
-  });
+  const parsed = parseCommand(SPECS.boot, args);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   const command = positionals.length > 0 ? positionals : ['sh', '-c', 'echo "$(uname -sr) | $(nproc) CPU(s) | $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ //") | $(grep MemTotal /proc/meminfo | tr -s " ")"'];
   // Checked before QEMU starts: a typo is exit 2 naming the flag, not a QEMU error.
   const vcpus = intFlag('vcpus', values.vcpus!, { min: 1, max: maxCpusOf(DEFAULT_MACHINE.machineType) ?? 1 });
-  const memoryMiB = intFlag('memory', values.memory!, { min: 64, max: hostMemoryMiB() });
+  const memoryMiB = sizeFlag('memory', values.memory!, { min: 64, max: hostMemoryMiB() });
   const accel = choiceFlag('accel', values.accel!, ['auto', 'kvm', 'tcg'] as const);
   if (!CPU_MODEL.test(values.cpu!)) throw new ConfigError('CLI_OPTION', `--cpu must be a CPU model such as Nehalem or max,-x2apic (no spaces or quotes), not "${values.cpu}"`);
   const image = imageRefFor(values.image!, resolve('.'), values.package ?? []);

@@ -1,19 +1,18 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { readResults } from '../../report/results-store.js';
 import { assertComparable, compareRuns, formatComparison } from '../../report/compare.js';
 import { EXIT } from '../exit-codes.js';
 import { choiceFlag, numberFlag } from '../flags.js';
+import { parseCommand, usageLine } from '../command-spec.js';
+import { SPECS } from '../specs.js';
 
 /** `compare OLD NEW`: each side may list several run folders (repeats), comma-separated. */
 export async function compareCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, alpha: { type: 'string' }, 'allow-incomplete': { type: 'boolean', default: false }, 'allow-different-matrix': { type: 'boolean', default: false } },
-  });
+  const parsed = parseCommand(SPECS.compare, args);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length !== 2) {
-    process.stderr.write('usage: bothworlds compare OLD[,OLD...] NEW[,NEW...] [--format text|markdown|json] [--alpha 0.05]\n');
+    process.stderr.write(`${usageLine(SPECS.compare)}\n`);
     return EXIT.usage;
   }
   const format = choiceFlag('format', values.format!, ['text', 'markdown', 'json'] as const);

@@ -5,6 +5,8 @@ import { probeKvm } from '../../machines/qemu/accel.js';
 import { knownProblemsOf } from '../../machines/qemu/known-problems.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { EXIT } from '../exit-codes.js';
+import { parseCommand } from '../command-spec.js';
+import { SPECS } from '../specs.js';
 
 interface Finding {
   what: string;
@@ -17,7 +19,9 @@ interface Finding {
 
 /** Check what bothworlds needs on this machine and say, plainly, what to do about each problem. */
 export async function doctorCommand(args: string[]): Promise<number> {
-  const fresh = args.includes('--fresh');
+  const parsed = parseCommand(SPECS.doctor, args);
+  if (!parsed) return EXIT.ok;
+  const fresh = parsed.values.fresh === true;
   const findings: Finding[] = [];
   let version;
   try {

@@ -1,18 +1,17 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { formatShardList } from '../../matrix/ci-formats.js';
 import { EXIT } from '../exit-codes.js';
 import { choiceFlag, intFlag } from '../flags.js';
 import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { parseCommand, usageLine } from '../command-spec.js';
+import { SPECS } from '../specs.js';
 
 export async function matrixCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { format: { type: 'string', default: 'github' }, shards: { type: 'string', default: '4' } },
-  });
+  const parsed = parseCommand(SPECS.matrix, args);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (!positionals[0]) {
-    process.stderr.write('usage: bothworlds matrix FILE --format github|gitlab --shards N\n');
+    process.stderr.write(`${usageLine(SPECS.matrix)}\n`);
     return EXIT.usage;
   }
   const format = choiceFlag('format', values.format!, ['github', 'gitlab'] as const);
@@ -21,6 +20,6 @@ export async function matrixCommand(args: string[]): Promise<number> {
   const matrix = await loadCheckedMatrix(resolve(positionals[0]));
   const expansion = await expandChecked(matrix);
   requireCells(matrix, expansion);
-  process.stdout.write(`${formatShardList(matrix, expansion.cells, format, shards)}\n`);
+  process.stdout.write(`${formatShardList(matrix, expansion.cells, format, shards, { matrixPath: positionals[0], command: values.command! })}\n`);
   return EXIT.ok;
 }

@@ -1,15 +1,18 @@
-import { parseArgs } from 'node:util';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readResults } from '../../report/results-store.js';
 import { mergeRuns, missingParts, writeMergedResults } from '../../report/merge.js';
 import { writeReports } from '../../report/write-all.js';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
+import { parseCommand, usageLine } from '../command-spec.js';
+import { SPECS } from '../specs.js';
 
 export async function mergeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, 'allow-partial': { type: 'boolean', default: false } } });
+  const parsed = parseCommand(SPECS.merge, args);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length === 0 || !values.out) {
-    process.stderr.write('usage: bothworlds merge DIR... --out DIR\n');
+    process.stderr.write(`${usageLine(SPECS.merge)}\n`);
     return EXIT.usage;
   }
   const records = await Promise.all(positionals.map((dir) => readResults(resolve(dir))));

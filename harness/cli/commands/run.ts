@@ -1,55 +1,67 @@
-import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
 import { parseShard, selectShard } from '../../matrix/shard.js';
+import { selectCells } from '../../matrix/select.js';
 import { createProgress } from '../../report/progress.js';
 import { runMatrix } from '../../run/run-matrix.js';
 import { handleInterrupts } from '../../run/signals.js';
-import { RESULTS_FILE } from '../../report/results-store.js';
+import { readResults, RESULTS_FILE } from '../../report/results-store.js';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { exclusiveFlags, folderFlag, intFlag } from '../flags.js';
 import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { parseCommand, usageLine } from '../command-spec.js';
+import { SPECS } from '../specs.js';
+import { githubAnnotations } from '../../report/github-annotations.js';
 
 /** More cells at once than this is a typo: each VM cell needs a core and hundreds of MiB. */
 const MAX_CONCURRENCY = 256;
 
+/** What --rerun-failed runs again: everything that did not pass or skip. */
+const RERUN_OUTCOMES = new Set(['failed', 'error', 'incomplete', 'interrupted']);
+
 export async function runCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      shard: { type: 'string' },
-      resume: { type: 'string' },
-      concurrency: { type: 'string' },
-      reports: { type: 'string', default: 'reports' },
-      pairwise: { type: 'boolean' },
-      json: { type: 'boolean', default: false },
-      plain: { type: 'boolean', default: false },
-      'no-snapshot': { type: 'boolean', default: false },
-    },
-  });
+  const parsed = parseCommand(SPECS.run, args);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   const [file] = positionals;
   if (!file) {
-    process.stderr.write('usage: bothworlds run FILE [--shard k/n] [--resume DIR] [--concurrency N] [--reports DIR] [--no-snapshot] [--json|--plain]\n');
+    process.stderr.write(`${usageLine(SPECS.run)}\n`);
     return EXIT.usage;
   }
+  // Machine output (NDJSON) owns stdout; everything for a person goes to stderr.
+  const json = values.json === true;
+  const emit = (event: Record<string, unknown>) => {
+    if (json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
+  };
   // Validation happens before anything starts: a bad flag or a broken file (file:line:col) boots nothing.
   const concurrency = values.concurrency !== undefined ? intFlag('concurrency', values.concurrency, { min: 1, max: MAX_CONCURRENCY }) : undefined;
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
   if (values.resume !== undefined) folderFlag('resume', values.resume, RESULTS_FILE);
+  if (values['rerun-failed'] !== undefined) folderFlag('rerun-failed', values['rerun-failed'], RESULTS_FILE);
   exclusiveFlags(values, ['json', 'plain']);
+  exclusiveFlags(values, ['resume', 'rerun-failed']);
   const matrix = await loadCheckedMatrix(file);
   const expansion = await expandChecked(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   requireCells(matrix, expansion);
-  const cells = shard ? selectShard(expansion.cells, shard) : expansion.cells;
-  if (shard && cells.length === 0) {
-    // Not a mistake: a fixed CI shard count can exceed what a small matrix fills. No run folder is written.
-    process.stderr.write(`shard ${shard.index}/${shard.total} holds none of the matrix's ${expansion.cells.length} cell(s): nothing to run\n`);
+  const rerun = values['rerun-failed'] !== undefined ? await failedIds(values['rerun-failed']) : undefined;
+  const picked = selectCells(expansion.cells, { ...(values.only ? { only: values.only } : {}), ...(values.filter !== undefined ? { filter: values.filter } : {}), ...(rerun ? { ids: rerun } : {}) });
+  const cells = shard ? selectShard(picked, shard) : picked;
+  if (cells.length === 0) {
+    // Not a mistake: a fixed CI shard count can exceed what a small matrix fills, and a green run has nothing to rerun. No run folder is written.
+    const why = rerun
+      ? `${values['rerun-failed']} has no failed, error, incomplete or interrupted cell of this matrix: nothing to rerun`
+      : shard
+        ? `shard ${shard.index}/${shard.total} holds none of ${picked === expansion.cells ? "the matrix's" : 'the selected'} ${picked.length} cell(s): nothing to run`
+        : 'no cell selected: nothing to run';
+    process.stderr.write(`${why}\n`);
+    emit({ event: 'nothing-to-run', reason: why, exitCode: EXIT.ok });
     return EXIT.ok;
   }
-  const progress = createProgress({ total: cells.length, mode: values.json ? 'json' : values.plain ? 'plain' : 'auto' });
-  const interrupts = handleInterrupts((signal) =>
-    progress.message(`${signal}: stopping running cells and recording them as interrupted (again to force)`),
-  );
+  const progress = createProgress({ total: cells.length, mode: json ? 'json' : values.plain ? 'plain' : 'auto', ...(json ? { stream: process.stdout } : {}) });
+  const interrupts = handleInterrupts((signal) => {
+    const text = `${signal}: stopping running cells and recording them as interrupted (again to force)`;
+    if (json) process.stderr.write(`${text}\n`);
+    progress.message(text);
+  });
   try {
     const outcome = await runMatrix(matrix, cells, {
       reportsRoot: resolve(values.reports!),
@@ -61,10 +73,22 @@ export async function runCommand(args: string[]): Promise<number> {
       progress,
     });
     progress.close();
+    const exitCode = exitCodeFor(outcome.record.cells, outcome.record.interrupted);
     const where = relative(process.cwd(), outcome.dir) || '.';
-    process.stderr.write(`\nreports: ${where}/index.html  ${where}/junit.xml  ${where}/results.json  ${where}/summary.md\n`);
-    return exitCodeFor(outcome.record.cells, outcome.record.interrupted);
+    const files = { html: `${where}/index.html`, junit: `${where}/junit.xml`, json: `${where}/results.json`, jsonl: `${where}/results.jsonl`, markdown: `${where}/summary.md` };
+    // On GitHub Actions a failed cell is an annotation on the run page, not only a line in a log.
+    // The runner reads workflow commands on stdout and stderr; stdout stays pure NDJSON under --json.
+    if (process.env.GITHUB_ACTIONS === 'true') (json ? process.stderr : process.stdout).write(githubAnnotations(outcome.record, { htmlReport: files.html }));
+    process.stderr.write(`\nreports: ${files.html}  ${files.junit}  ${files.json}  ${files.markdown}\n`);
+    emit({ event: 'reports', dir: where, files, exitCode });
+    return exitCode;
   } finally {
     interrupts.uninstall();
   }
+}
+
+/** The cells of an earlier run that did not pass or skip (its latest attempt at each). */
+async function failedIds(dir: string): Promise<Set<string>> {
+  const record = await readResults(resolve(dir));
+  return new Set(record.cells.filter((c) => RERUN_OUTCOMES.has(c.outcome)).map((c) => c.id));
 }
