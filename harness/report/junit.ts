@@ -24,7 +24,7 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
   const builder = junit.newBuilder();
   const className = (cell: CellResult) => ['bothworlds', dotless(record.matrix.name), dotless(cell.id)].join('.');
   for (const cell of record.cells) {
-    const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(cell.durationMs / 1000);
+    const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(seconds(cell.durationMs));
     suite.property('backend', cell.backend);
     if (cell.accel) suite.property('accel', cell.accel);
     for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
@@ -34,15 +34,19 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
     // against, so a suite's metrics are properties of the cell's <testsuite>, named by suite.
     for (const result of cell.suites) for (const [name, m] of Object.entries(result.metrics)) suite.property(`metric.${result.suite}.${name}`, `${round(m.value)} ${m.unit}`);
     const results: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
-    for (const result of results) {
+    // An error cell whose suites all passed still says, in a case of its own, that the lab failed.
+    const infrastructure = cell.outcome === 'error' && cell.suites.length > 0 && cell.suites.every((s) => s.outcome === 'passed');
+    const times = caseTimesMs(cell, infrastructure);
+    const tail = outputTail(cell);
+    results.forEach((result, i) => {
       const testCase = suite
         .testCase()
         .className(className(cell))
         .name(`${cell.id}: ${result ? result.suite : 'application'}`)
-        .time((result?.durationMs ?? cell.durationMs) / 1000);
+        .time(seconds(times[i]!));
       const outcome = caseOutcome(cell, result);
       const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
-      if (outcome === 'failed') testCase.failure(failureMessage(result, reason), 'failed');
+      if (outcome === 'failed') withBody(testCase.failure(failureMessage(result, reason), 'failed'), 'failure', tail);
       else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
       // Not everything asked was done: never a pass, and not the application's failure either.
       else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
@@ -50,9 +54,54 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
       const out = xmlText(systemOut(cell, result, options.runDir));
       testCase.standardOutput(out);
       splitEveryCdataEnd(testCase, () => [out, errorContent(cell)]);
+    });
+    if (infrastructure) {
+      const testCase = suite.testCase().className(className(cell)).name(`${cell.id}: infrastructure`).time(seconds(times[results.length]!));
+      testCase.error(cell.reason ?? 'error', cell.error?.code ?? 'error', errorContent(cell));
+      splitEveryCdataEnd(testCase, () => [errorContent(cell)]);
     }
   }
-  return builder.build();
+  // junit-10.xsd (Jenkins xUnit) allows name, time, tests, failures and errors on <testsuites>, not skipped.
+  return builder.build().replace(/^(<\?xml[^>]*>\s*<testsuites\b[^>]*?)\s+skipped="\d+"/, '$1');
+}
+
+/**
+ * Case times that add up to no more than the cell's: suites run side by side, each timed from its
+ * own start, so their durations overlap; when they add up to more than the cell, they share it in
+ * proportion. The infrastructure case of an error cell gets what is left.
+ */
+function caseTimesMs(cell: CellResult, infrastructure: boolean): number[] {
+  if (cell.suites.length === 0) return [cell.durationMs];
+  const sum = cell.suites.reduce((n, s) => n + s.durationMs, 0);
+  const scale = sum > cell.durationMs ? cell.durationMs / sum : 1;
+  const times = cell.suites.map((s) => s.durationMs * scale);
+  if (infrastructure) times.push(Math.max(0, cell.durationMs - times.reduce((n, t) => n + t, 0)));
+  return times;
+}
+
+/** Lines of the application's output and of the console put in a failure's body. */
+const TAIL_LINES = 20;
+
+/** What a person reads first under a red test in Jenkins or GitLab: the last lines the app and the console printed. */
+function outputTail(cell: CellResult): string {
+  const tail = (source: string) => cell.log.filter((l) => l.source === source).slice(-TAIL_LINES).map((l) => l.text);
+  const app = tail('app');
+  const console = tail('console');
+  return [
+    ...(app.length ? [`--- application output (last ${app.length} lines) ---`, ...app] : ['--- no application output ---']),
+    ...(console.length ? [`--- console (last ${console.length} lines) ---`, ...console] : []),
+  ].join('\n');
+}
+
+/** junit-report-builder's failure() takes no body: add it as text (escaped, so no CDATA to break out of). */
+function withBody(testCase: TestCase, element: 'failure', body: string): void {
+  const build = testCase.build.bind(testCase);
+  testCase.build = (parent) => {
+    const built = build(parent);
+    const child = built.children.find((c) => (c as { name?: string }).name === element) as { txt(text: string): unknown } | undefined;
+    child?.txt(body);
+    return built;
+  };
 }
 
 /**
@@ -61,7 +110,9 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
  * done with no incomplete suite) is charged to every case, so the cell's verdict is never lost.
  */
 function caseOutcome(cell: CellResult, result: SuiteResult | undefined): Outcome {
-  if (!result || cell.outcome === 'error' || cell.outcome === 'skipped' || cell.outcome === 'interrupted') return cell.outcome;
+  if (!result || cell.outcome === 'skipped' || cell.outcome === 'interrupted') return cell.outcome;
+  // A suite that passed before the lab failed did pass; the others could not finish.
+  if (cell.outcome === 'error') return result.outcome === 'passed' ? 'passed' : 'error';
   if (result.outcome === 'passed' && cell.outcome === 'failed' && !cell.suites.some((s) => s.outcome === 'failed')) return 'failed';
   // Events not done are the cell's, not a suite's: charged to every case unless a suite is incomplete itself.
   if (result.outcome === 'passed' && cell.outcome === 'incomplete' && !cell.suites.some((s) => s.outcome === 'incomplete')) return 'incomplete';
@@ -111,6 +162,11 @@ function systemOut(cell: CellResult, result: SuiteResult | undefined, runDir: st
     else if (artifact.error) lines.push(`artifact ${artifact.source}: ${artifact.error}`);
   }
   return lines.join('\n');
+}
+
+/** Whole milliseconds: a tiny duration must not print as 1e-7, which junit-10.xsd's time pattern refuses. */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
 }
 
 function dotless(text: string): string {

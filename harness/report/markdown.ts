@@ -7,7 +7,20 @@ const MAX_TIMING_ROWS = 100;
 const MAX_PROBLEM_ROWS = 200;
 
 /** A Markdown summary for CI step summaries ($GITHUB_STEP_SUMMARY): totals, what did not pass and why, key timings. */
-export function buildMarkdown(record: RunRecord): string {
+export interface MarkdownOptions {
+  /** The HTML report, relative to summary.md (the run folder): linked at the top. */
+  htmlReport?: string;
+  /** Where a CI keeps the run's artifacts (the GitHub Actions run page), linked beside it. */
+  runUrl?: string;
+}
+
+/** The GitHub Actions run page, whose artifacts hold the HTML report, when running there. */
+export function ciRunLink(env: NodeJS.ProcessEnv): { runUrl?: string } {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run && /^\d+$/.test(run) ? { runUrl: `${server}/${repo}/actions/runs/${run}` } : {};
+}
+
+export function buildMarkdown(record: RunRecord, options: MarkdownOptions = {}): string {
   const counts = countOutcomes(record.cells);
   const missing = notRun(record);
   const lines = [`## bothworlds: ${text(record.matrix.name)}${record.shard ? ` (shard ${record.shard.index}/${record.shard.total})` : ''}`, ''];
@@ -15,6 +28,8 @@ export function buildMarkdown(record: RunRecord): string {
   if (missing.length) totals.push(`**${missing.length} not run**`);
   lines.push(`${record.cells.length} of ${record.cellIds.length} planned cells — ${totals.join(', ')}${record.interrupted ? ' (run interrupted)' : ''}`, '');
   const e = record.environment;
+  const links = [options.htmlReport ? `[HTML report](${encodeURI(options.htmlReport)})` : '', options.runUrl ? `[this run's artifacts](${encodeURI(options.runUrl)}) (the HTML report is in the reports artifact)` : ''].filter(Boolean);
+  if (links.length) lines.push(`Full report: ${links.join(' · ')}`, '');
   lines.push(`Host: ${text(e.hostCpuModel)}, ${e.cores} cores; ${text(e.qemuVersion ?? 'no QEMU')}; accelerator: ${e.kvm.usable ? 'KVM' : 'TCG'} (${text(e.kvm.reason)})`, '');
 
   const notPassed = record.cells.filter((c) => c.outcome !== 'passed');
