@@ -117,9 +117,14 @@ describe('libvirt backend', () => {
     it('suspends and resumes, and runs a background app', async () => {
       const app = await machine.spawn(['sh', '-c', 'echo app-up; sleep 60']);
       await machine.output.waitForLine(/app-up/, 20_000, 'app');
+      // While paused libvirt refuses agent calls ("domain is not running"): the app's watcher must wait, not lose it.
+      let lost: unknown;
+      app.wait(120_000).catch((error: unknown) => (lost = error));
       await machine.controls.pause!.pause();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       await machine.controls.pause!.resume();
       expect(await app.isRunning()).toBe(true);
+      expect(lost).toBeUndefined();
     });
 
   });
