@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +10,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Every junit.xml a test writes (in process or through the CLI) is validated against Jenkins xUnit's rules.
+    env: { BOTHWORLDS_JUNIT_SCHEMA: fileURLToPath(new URL('./test/fixtures/junit/jenkins-xunit-junit-10.xsd', import.meta.url)) },
   },
 });
