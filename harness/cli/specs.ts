@@ -65,7 +65,7 @@ export const SPECS = {
     options: {
       format: { type: 'string', default: 'text', value: 'text|markdown|json', description: 'output format' },
       alpha: { type: 'string', value: 'P', description: 'significance level of the timing test (default 0.05)' },
-      'allow-incomplete': { type: 'boolean', default: false, description: 'compare a run that crashed, was interrupted or lacks results of planned cells' },
+      'allow-incomplete': { type: 'boolean', default: false, description: 'compare a run that crashed or was interrupted' },
       'allow-different-matrix': { type: 'boolean', default: false, description: 'compare runs of different matrices (name or content)' },
     },
     examples: ['bothworlds compare reports/main-run reports/branch-run --format markdown'],
