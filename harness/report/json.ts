@@ -6,8 +6,9 @@ import type { RunRecord } from './run-record.js';
  * of it: 38 vs 18 MiB for 1,000 cells); `jq .` pretty-prints it whole when wanted.
  */
 export function buildJson(record: RunRecord): string {
-  const { cells, ...run } = record;
-  const head = JSON.stringify({ ...run, cells: [] }, null, 2);
+  const { cells, qualification, ...run } = record;
+  // A policy's verdict is what a release gate reads first.
+  const head = JSON.stringify({ ...(qualification ? { qualification } : {}), ...run, cells: [] }, null, 2);
   if (cells.length === 0) return `${head}\n`;
   const body = cells.map((c) => `    ${JSON.stringify(c)}`).join(',\n');
   return `${head.replace(/"cells": \[\]\n\}$/, `"cells": [\n${body}\n  ]\n}`)}\n`;

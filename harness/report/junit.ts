@@ -4,6 +4,7 @@ import type { Outcome } from '../model/outcome.js';
 import type { CellResult, SuiteResult } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
 import { splitEveryCdataEnd, xmlSafe, xmlText } from './xml-text.js';
+import { qualificationLines } from './qualification-text.js';
 
 /** A CommonJS package: Node hands over the builder itself, some bundlers wrap it in `default`. */
 const junit = ((junitModule as unknown as { default?: Builder }).default ?? junitModule) as unknown as Builder;
@@ -23,6 +24,15 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
   const record = xmlSafe(unsafe);
   const builder = junit.newBuilder();
   const className = (cell: CellResult) => ['bothworlds', dotless(record.matrix.name), dotless(cell.id)].join('.');
+  // The policy's verdict is its own testcase, first: a CI that gates on JUnit gates on it.
+  if (record.qualification) {
+    const [head, ...rest] = qualificationLines(record.qualification);
+    const testCase = builder.testSuite().name('qualification').timestamp(record.startedAt).testCase().className(`bothworlds.${dotless(record.matrix.name)}.qualification`).name('release qualification');
+    if (record.qualification.verdict !== 'qualified') testCase.failure(record.qualification.reasons.map((r) => r.message).join('; '), 'not qualified');
+    const out = xmlText([head!, ...rest].join('\n'));
+    testCase.standardOutput(out);
+    splitEveryCdataEnd(testCase, () => [out]);
+  }
   for (const cell of record.cells) {
     const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(seconds(cell.durationMs));
     suite.property('backend', cell.backend);

@@ -1,4 +1,5 @@
 import type { RunRecord } from './run-record.js';
+import { qualificationLines } from './qualification-text.js';
 import { appNeeds, EVIDENCE_LABEL, modelBreaks } from './isa-summary.js';
 import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, migrationDowntimeLabel, notRun } from './summary.js';
 
@@ -24,6 +25,7 @@ export function buildMarkdown(record: RunRecord, options: MarkdownOptions = {}):
   const counts = countOutcomes(record.cells);
   const missing = notRun(record);
   const lines = [`## bothworlds: ${text(record.matrix.name)}${record.shard ? ` (shard ${record.shard.index}/${record.shard.total})` : ''}`, ''];
+  if (record.qualification) lines.push(...qualificationLines(record.qualification).map((line, i) => (i === 0 ? `**${text(line)}**` : text(line))), '');
   const totals = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `**${counts[o]} ${o}**`);
   if (missing.length) totals.push(`**${missing.length} not run**`);
   lines.push(`${record.cells.length} of ${record.cellIds.length} planned cells — ${totals.join(', ')}${record.interrupted ? ' (run interrupted)' : ''}`, '');

@@ -1,4 +1,5 @@
 import type { CellResult } from '../model/result.js';
+import type { Qualification } from '../model/qualification.js';
 
 export interface EnvironmentFingerprint {
   hostCpuModel: string;
@@ -30,4 +31,6 @@ export interface RunRecord extends RunHeader {
   finishedAt?: string;
   interrupted: boolean;
   cells: CellResult[];
+  /** The verdict of the run's qualification policy, when it has one: at the top of every report. */
+  qualification?: Qualification;
 }

@@ -5,6 +5,8 @@ import { renderFlags } from './flags.js';
 import { renderHeatmap } from './heatmap.js';
 import { environmentLine, environmentTable, page } from './layout.js';
 import { renderWorlds } from './worlds.js';
+import type { Qualification } from '../../model/qualification.js';
+import { qualificationLines } from '../qualification-text.js';
 import { renderModelBreaks } from './isa.js';
 
 /** Worst first: what a person came to the report for. */
@@ -24,6 +26,7 @@ export function renderIndex(record: RunRecord): string {
   const worlds = renderWorlds(record.cells);
   const body = [
     `<header><h1>bothworlds · ${esc(record.matrix.name)}</h1>${environmentLine(record)}</header>`,
+    record.qualification ? qualificationBanner(record.qualification) : '',
     `<p class="totals"><b>${record.cells.length}</b> of ${record.cellIds.length} cells: ${totals.join(' ')}${record.interrupted ? ' <span class="pill o-interrupted">run interrupted</span>' : ''}</p>`,
     `<h2>Matrix</h2><p class="muted">Green passed, red the application failed, orange the lab failed (QEMU, boot, agent), teal incomplete (something asked was not done), grey skipped, purple interrupted. Hover a cell for its timings; click it for its log, checks and timeline.</p>${record.cells.length ? renderHeatmap(record.cells) : '<p>No cell has a result yet.</p>'}`,
     problems,
@@ -33,4 +36,11 @@ export function renderIndex(record: RunRecord): string {
     `<h2>Environment</h2>${environmentTable(record)}`,
   ];
   return page(`bothworlds ${record.matrix.name}`, body.join('\n'));
+}
+
+/** The policy's verdict above everything else, every reason listed. */
+function qualificationBanner(q: Qualification): string {
+  const [head, ...rest] = qualificationLines(q);
+  const items = rest.map((line) => `<li>${esc(line.replace(/^- /, ''))}</li>`).join('');
+  return `<section class="banner ${q.verdict === 'qualified' ? 'o-passed' : 'o-failed'}" id="qualification"><b>${esc(head)}</b>${items ? `<ul>${items}</ul>` : ''}</section>`;
 }
