@@ -16,8 +16,8 @@ export function workspace(matrix: (tag: string) => string): { dir: string; file:
   return { dir, file, reports: join(dir, 'reports'), tag, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function runCli(args: string[], options: { cwd?: string } = {}): ResultPromise<{ reject: false; all: true }> {
-  return execa(process.execPath, [CLI, ...args], { reject: false, all: true, cwd: options.cwd ?? projectRoot(), env: { CI: 'true', NO_COLOR: '1' } });
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): ResultPromise<{ reject: false; all: true }> {
+  return execa(process.execPath, [CLI, ...args], { reject: false, all: true, cwd: options.cwd ?? projectRoot(), env: { CI: 'true', NO_COLOR: '1', ...options.env } });
 }
 
 export function onlyRunDir(reports: string): string {
