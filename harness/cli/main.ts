@@ -19,6 +19,8 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).reportCommand,
   boot: async () => (await import('./commands/boot.js')).bootCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  certify: async () => (await import('./commands/certify.js')).certifyCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
 };
 
 export function usage(): string {

@@ -9,6 +9,7 @@ import { ensureDefaultImage } from '../images/default-image.js';
 import { collectEnvironment } from '../report/environment.js';
 import { ResultsStore } from '../report/results-store.js';
 import type { RunRecord } from '../report/run-record.js';
+import type { Qualification } from '../model/qualification.js';
 import { writeReports } from '../report/write-all.js';
 import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';
 import { HostPool } from '../machines/hosts/pool.js';
@@ -40,6 +41,8 @@ export interface RunMatrixOptions {
   snapshots?: boolean;
   signal: AbortSignal;
   progress: RunProgress;
+  /** A qualification policy's verdict on the finished run, put at the top of every report. */
+  qualify?: (record: RunRecord, dir: string) => Promise<Qualification | undefined>;
 }
 
 export interface RunOutcome {
@@ -89,7 +92,9 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   } finally {
     await environment.scope.dispose();
   }
-  const record = await store.finish({ interrupted: options.signal.aborted });
+  const finished = await store.finish({ interrupted: options.signal.aborted });
+  const qualification = await options.qualify?.(finished, store.dir);
+  const record = qualification ? { ...finished, qualification } : finished;
   const reports = await writeReports(record, store.dir);
   return { record, dir: store.dir, reports };
 }

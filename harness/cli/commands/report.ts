@@ -5,6 +5,7 @@ import { writeReports } from '../../report/write-all.js';
 import { EXIT } from '../exit-codes.js';
 import { parseCommand, usageLine } from '../command-spec.js';
 import { SPECS } from '../specs.js';
+import { qualifyRunFolder } from '../../policy/run-folder.js';
 
 /** Rewrite every report of a run folder from its results.jsonl (e.g. after a crash). */
 export async function reportCommand(args: string[]): Promise<number> {
@@ -16,7 +17,10 @@ export async function reportCommand(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   const dir = resolve(folderFlag('DIR', target, RESULTS_FILE));
-  const written = await writeReports(await readResults(dir), dir);
+  const record = await readResults(dir);
+  // A run made under a policy keeps it (inputs/): its verdict heads the rewritten reports too.
+  const qualification = await qualifyRunFolder(dir, record);
+  const written = await writeReports(qualification ? { ...record, qualification } : record, dir);
   process.stdout.write(`${written.html}\n`);
   return EXIT.ok;
 }

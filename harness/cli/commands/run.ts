@@ -11,6 +11,10 @@ import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.
 import { parseCommand, usageLine } from '../command-spec.js';
 import { SPECS } from '../specs.js';
 import { githubAnnotations } from '../../report/github-annotations.js';
+import { ConfigError } from '../../core/errors.js';
+import { prepareGate } from '../../policy/gate.js';
+import { qualificationLines } from '../../report/qualification-text.js';
+import { certifyTo } from './certify.js';
 
 /** More cells at once than this is a typo: each VM cell needs a core and hundreds of MiB. */
 const MAX_CONCURRENCY = 256;
@@ -56,6 +60,9 @@ export async function runCommand(args: string[]): Promise<number> {
     emit({ event: 'nothing-to-run', reason: why, exitCode: EXIT.ok });
     return EXIT.ok;
   }
+  // The policy is checked against the cells before anything starts, like the matrix (exit 2 with file:line:column).
+  if (values.certify !== undefined && values.key === undefined && values['gpg-key'] === undefined) throw new ConfigError('CLI_OPTION', '--certify needs --key FILE (an OpenSSH key) or --gpg-key ID to sign the bundle');
+  const gate = await prepareGate(matrix, cells, { ...(values.policy !== undefined ? { policyFile: values.policy } : {}), record: values.certify !== undefined });
   const progress = createProgress({ total: cells.length, mode: json ? 'json' : values.plain ? 'plain' : 'auto', ...(json ? { stream: process.stdout } : {}) });
   const interrupts = handleInterrupts((signal) => {
     const text = `${signal}: stopping running cells and recording them as interrupted (again to force)`;
@@ -71,9 +78,14 @@ export async function runCommand(args: string[]): Promise<number> {
       snapshots: !values['no-snapshot'],
       signal: interrupts.signal,
       progress,
+      qualify: gate.finish,
     });
     progress.close();
-    const exitCode = exitCodeFor(outcome.record.cells, outcome.record.interrupted);
+    const { qualification } = outcome.record;
+    if (qualification) process.stderr.write(`\n${qualificationLines(qualification).join('\n')}\n`);
+    if (values.certify !== undefined) await certifyTo(outcome.dir, values.certify, { ...(values.key !== undefined ? { sshKey: values.key } : {}), ...(values['gpg-key'] !== undefined ? { gpgKey: values['gpg-key'] } : {}) });
+    // Under a policy the verdict is the gate: failures it accepts do not fail the run, a broken limit does.
+    const exitCode = gate.policy && !outcome.record.interrupted ? (qualification?.verdict === 'qualified' ? EXIT.ok : EXIT.notQualified) : exitCodeFor(outcome.record.cells, outcome.record.interrupted);
     const where = relative(process.cwd(), outcome.dir) || '.';
     const files = { html: `${where}/index.html`, junit: `${where}/junit.xml`, json: `${where}/results.json`, jsonl: `${where}/results.jsonl`, markdown: `${where}/summary.md` };
     // On GitHub Actions a failed cell is an annotation on the run page, not only a line in a log.
