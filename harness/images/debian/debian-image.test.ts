@@ -70,6 +70,8 @@ describe('debian-12 image', () => {
 
   it('serves the heartbeat and app-output ports like the default guest', async () => {
     await machine.output.waitForLine(/^hb \d+/, 30_000, 'heartbeat');
+    // The tools come from the initramfs at boot, the same build the default guest has.
+    expect((await machine.exec(['ls', '/opt/bothworlds/bin'])).stdout).toMatch(/bw-dirty-mem\nbw-heartbeat\n/);
     const app = await machine.spawn(['sh', '-c', 'echo hello-from-debian']);
     await app.wait(30_000);
     expect((await machine.output.waitForLine(/hello-from-debian/, 10_000, 'app')).text).toBe('hello-from-debian');

@@ -50,7 +50,7 @@ const inProcess = new Map<string, Promise<DistroImage>>();
 /**
  * Build (or find cached) a distribution image with extra Debian packages (a derived image per
  * package set). Cached by a hash of the package list, the suite and mirror, the build code's
- * inputs (overlay files, tools, kernel); the mirror's content at build time is not part of it:
+ * inputs (overlay files, kernel; bothworlds' tools come in through the initramfs at boot); the mirror's content at build time is not part of it:
  * image.json records when it was built, and removing the cache entry rebuilds it.
  */
 export function ensureDistroImage(name: string, options: DistroImageOptions = {}): Promise<DistroImage> {
@@ -72,7 +72,8 @@ export function ensureDistroImage(name: string, options: DistroImageOptions = {}
 
 async function buildDistroImage(name: string, suite: string, packages: string[], root: string, log: (line: string) => void): Promise<DistroImage> {
   const kernel = findGuestKernel();
-  const [defaultImage, tools, initrd] = await Promise.all([ensureDefaultImage({ cacheDir: root }), ensureTools({ cacheDir: root }), ensureRootInitramfs(kernel, root)]);
+  const [defaultImage, tools] = await Promise.all([ensureDefaultImage({ cacheDir: root }), ensureTools({ cacheDir: root })]);
+  const initrd = await ensureRootInitramfs(kernel, Object.values(tools), root);
   const overlay = join(projectRoot(), 'harness', 'images', 'debian', 'rootfs');
   const mirror = debianMirror();
   const allPackages = [...BASE_PACKAGES, ...packages];
@@ -87,7 +88,6 @@ async function buildDistroImage(name: string, suite: string, packages: string[],
     modulesDep: await memo.hash(join(kernel.modulesDir, 'modules.dep')),
     build: (await Promise.all(['rootfs.ts', 'disk.ts'].map((f) => memo.hash(join(projectRoot(), 'harness', 'images', 'debian', f))))).join(','),
   };
-  for (const tool of Object.values(tools)) inputs[`tool:${tool.split('/').at(-1)}`] = await memo.hash(tool);
   for (const file of listFiles(overlay)) inputs[`rootfs:${relative(overlay, file)}`] = await memo.hash(file);
   memo.save();
   const hash = combineHashes(inputs);
@@ -100,7 +100,7 @@ async function buildDistroImage(name: string, suite: string, packages: string[],
       const rootDir = join(temp, 'root');
       await bootstrapRoot(rootDir, allPackages, mirror, suite);
       const bootstrapped = performance.now();
-      await customiseRoot(rootDir, { overlay, tools: Object.values(tools), kernelRelease: kernel.release, modulesDir: kernel.modulesDir });
+      await customiseRoot(rootDir, { overlay, kernelRelease: kernel.release, modulesDir: kernel.modulesDir });
       const { sizeMiB } = await makeDiskImage(rootDir, join(temp, 'disk.qcow2'), join(temp, 'disk.raw'));
       const meta = { name, suite, mirror, packages: allPackages, hash, kernelRelease: kernel.release, append: APPEND, sizeMiB, builtAt: new Date().toISOString(), bootstrapMs: Math.round(bootstrapped - started), buildMs: Math.round(performance.now() - started) };
       writeFileSync(join(temp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);

@@ -1,5 +1,5 @@
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { InfrastructureError } from '../../core/errors.js';
 
@@ -73,22 +73,16 @@ export async function bootstrapRoot(dir: string, packages: string[], mirror: str
 export interface CustomiseInputs {
   /** Files laid over the root as they are (units, udev rules, scripts). */
   overlay: string;
-  /** bothworlds' static tools, installed in /opt/bothworlds/bin. */
-  tools: string[];
   kernelRelease: string;
   modulesDir: string;
 }
 
-/** Make a bootstrapped root a bothworlds guest: overlay files, tools, kernel modules, masked units. */
+/** Make a bootstrapped root a bothworlds guest: overlay files, kernel modules, networkd, masked units. */
 export async function customiseRoot(root: string, inputs: CustomiseInputs): Promise<void> {
   cpSync(inputs.overlay, root, { recursive: true, force: true });
-  const bin = join(root, 'opt/bothworlds/bin');
-  mkdirSync(bin, { recursive: true });
+  // /opt/bothworlds/bin is filled at each cold boot from the initramfs (harness/images/debian/initramfs/init).
+  mkdirSync(join(root, 'opt/bothworlds/bin'), { recursive: true });
   mkdirSync(join(root, 'opt/bothworlds/app'), { recursive: true });
-  for (const tool of inputs.tools) {
-    copyFileSync(tool, join(bin, basename(tool)));
-    chmodSync(join(bin, basename(tool)), 0o755);
-  }
   const modules = join(root, 'usr/lib/modules', inputs.kernelRelease);
   mkdirSync(modules, { recursive: true });
   cpSync(inputs.modulesDir, modules, {
