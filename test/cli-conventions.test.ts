@@ -72,6 +72,19 @@ axes:
       expect(finished.map((e) => e.id)).toEqual(failed);
     });
 
+    it('compare: a merged run compares with the run it came from; an unknown --format is exit 2', async () => {
+      const dir = onlyRunDir(ws.reports);
+      const merged = join(ws.dir, 'merged');
+      const merge = await runCli(['merge', dir, '--out', merged]);
+      expect(merge.exitCode, merge.all).toBe(1);
+      const compare = await runCli(['compare', dir, merged]);
+      expect(compare.exitCode, compare.all).toBe(0);
+      expect(compare.stdout.split('\n')[0]).toBe('0 outcome change(s), 0 timing regression(s), 0 improvement(s) (timing changes under 5 ms are not counted)');
+      const html = await runCli(['compare', dir, merged, '--format', 'html']);
+      expect(html.exitCode).toBe(2);
+      expect(html.stderr).toContain('--format must be one of text, markdown, json, not "html"');
+    });
+
     it('run --only and --filter pick cells by id glob and by expression', async () => {
       const only = await runCli(['run', ws.file, '--reports', join(ws.dir, 'only'), '--only', 'local-ok-*', '--only', 'local-other-*', '--plain']);
       expect(only.exitCode, only.all).toBe(0);

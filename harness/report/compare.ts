@@ -29,6 +29,8 @@ export interface Comparison {
   flaky: Array<{ id: string; side: 'before' | 'after'; outcomes: Outcome[] }>;
   /** Why some timings could not be judged statistically. */
   notes: string[];
+  /** Timing changes smaller than this (absolute) are never counted. */
+  floorMs: number;
 }
 
 export interface CompareOptions {
@@ -38,7 +40,12 @@ export interface CompareOptions {
   minRatio?: number;
   /** With one run on a side there is no spread to test: only ratios beyond this count (default 1.5). */
   singleSampleRatio?: number;
+  /** Ignore changes smaller than this many milliseconds, whatever the ratio (default 5): 0.2 → 2.0 ms is x10 and noise. */
+  floorMs?: number;
 }
+
+/** Milliseconds per unit of the time units timingsOf keeps. */
+const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, ns: 1e-6 };
 
 type Timing = { value: number; unit: string };
 
@@ -106,9 +113,11 @@ export function compareRuns(before: RunRecord[], after: RunRecord[], options: Co
   const alpha = options.alpha ?? 0.05;
   const minRatio = options.minRatio ?? 1.1;
   const singleRatio = options.singleSampleRatio ?? 1.5;
+  const floorMs = options.floorMs ?? 5;
+  let belowFloor = 0;
   const beforeCells = byCell(before);
   const afterCells = byCell(after);
-  const comparison: Comparison = { changed: [], added: [], removed: [], regressions: [], improvements: [], flaky: [], notes: [] };
+  const comparison: Comparison = { changed: [], added: [], removed: [], regressions: [], improvements: [], flaky: [], notes: [], floorMs };
   for (const id of afterCells.keys()) if (!beforeCells.has(id)) comparison.added.push(id);
   for (const id of beforeCells.keys()) if (!afterCells.has(id)) comparison.removed.push(id);
   for (const [side, cells] of [['before', beforeCells], ['after', afterCells]] as const) {
@@ -135,6 +144,12 @@ export function compareRuns(before: RunRecord[], after: RunRecord[], options: Co
       const av = a.map((t) => t.get(metric)?.value).filter((v): v is number => v !== undefined);
       if (bv.length === 0 || av.length === 0) continue;
       const ratio = median(av) / Math.max(median(bv), 1e-9);
+      // An absolute floor first: a ratio of two tiny numbers says nothing.
+      const unitOf = a.find((t) => t.has(metric))!.get(metric)!.unit;
+      if (Math.abs(median(av) - median(bv)) * (MS_PER_UNIT[unitOf] ?? 1) < floorMs) {
+        if (ratio > minRatio || ratio < 1 / minRatio) belowFloor++;
+        continue;
+      }
       const large = (limit: number) => ratio > limit || ratio < 1 / limit;
       let pValue = Number.NaN;
       let significant: boolean;
@@ -151,6 +166,7 @@ export function compareRuns(before: RunRecord[], after: RunRecord[], options: Co
     }
   }
   if (singles > 0) comparison.notes.push(`${singles} timing(s) had a single passed run on a side: compared by ratio only (beyond ${singleRatio}x); give several runs per side (OLD1,OLD2,… NEW1,NEW2,…) for a statistical test`);
+  if (belowFloor > 0) comparison.notes.push(`${belowFloor} timing change(s) smaller than ${floorMs} ms not counted, whatever their ratio`);
   const byRatio = (x: MetricChange, y: MetricChange) => Math.abs(Math.log(y.ratio)) - Math.abs(Math.log(x.ratio));
   comparison.regressions.sort(byRatio);
   comparison.improvements.sort(byRatio);
@@ -163,7 +179,7 @@ export function formatComparison(c: Comparison, format: 'text' | 'markdown' | 'j
 }
 
 function headline(c: Comparison): string {
-  return `${c.changed.length} outcome change(s), ${c.regressions.length} timing regression(s), ${c.improvements.length} improvement(s)${c.added.length || c.removed.length ? `, ${c.added.length} cell(s) added, ${c.removed.length} removed` : ''}`;
+  return `${c.changed.length} outcome change(s), ${c.regressions.length} timing regression(s), ${c.improvements.length} improvement(s)${c.added.length || c.removed.length ? `, ${c.added.length} cell(s) added, ${c.removed.length} removed` : ''} (timing changes under ${c.floorMs} ms are not counted)`;
 }
 
 function fmt(value: number): string {
