@@ -33,7 +33,7 @@ async function plannedCells(record: RunRecord): Promise<{ text: string; cells: C
  * cells and the hashes of what they ran. A run made with a policy or --certify recorded them in
  * inputs/; for another run they are derived now from the matrix file (refused if it changed).
  */
-export async function bundleInputs(runDir: string, record: RunRecord, options: { policyFile?: string } = {}): Promise<{ inputs: RunInputs; provenance: Provenance; matrixName: string }> {
+export async function bundleInputs(runDir: string, record: RunRecord, options: { policyFile?: string } = {}): Promise<{ inputs: RunInputs; provenance: Provenance }> {
   let inputs = await readRunInputs(runDir);
   let provenance: Provenance | undefined = existsSync(join(runDir, PROVENANCE_FILE)) ? (JSON.parse(await readFile(join(runDir, PROVENANCE_FILE), 'utf8')) as Provenance) : undefined;
   let derived: { text: string; cells: Cell[] } | undefined;
@@ -47,5 +47,5 @@ export async function bundleInputs(runDir: string, record: RunRecord, options: {
     inputs = { ...inputs, ...(policy ? { policy } : {}) };
   }
   provenance ??= await collectProvenance(derived!.cells);
-  return { inputs, provenance, matrixName: record.matrix.path };
+  return { inputs, provenance };
 }
