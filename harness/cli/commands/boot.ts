@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { imageRefFor } from '../../matrix/check-image.js';
 import { waitForSystemd } from '../../images/debian/settle.js';
+import { DISTRO_IMAGES } from '../../images/debian/names.js';
+import { existsSync } from 'node:fs';
 import { startQemuMachine } from '../../machines/qemu/machine.js';
 import { ResourceScope } from '../../run/resources.js';
 import { handleInterrupts } from '../../run/signals.js';
@@ -24,6 +26,11 @@ export async function bootCommand(args: string[]): Promise<number> {
   const accel = choiceFlag('accel', values.accel!, ['auto', 'kvm', 'tcg'] as const);
   if (!CPU_MODEL.test(values.cpu!)) throw new ConfigError('CLI_OPTION', `--cpu must be a CPU model such as Nehalem or max,-x2apic (no spaces or quotes), not "${values.cpu}"`);
   const image = imageRefFor(values.image!, resolve('.'), values.package ?? []);
+  if (image.kind === 'distro' && !(image.name in DISTRO_IMAGES)) {
+    throw new ConfigError('CLI_OPTION', `--image: unknown image "${image.name}": built-in images are ${Object.keys(DISTRO_IMAGES).join(', ')}, or give a path to a qcow2/raw file`);
+  }
+  if (image.kind === 'disk' && !existsSync(image.path)) throw new ConfigError('CLI_OPTION', `--image: ${image.path} does not exist`);
+  if (image.kind !== 'distro' && (values.package ?? []).length > 0) throw new ConfigError('CLI_OPTION', '--package needs --image debian-12 (the default guest has no package manager)');
   const interrupts = handleInterrupts();
   const scope = new ResourceScope('boot');
   try {
