@@ -12,22 +12,104 @@ import { loadSuitesForCell } from './suite/registry.js';
 import { SnapshotPool } from './snapshots/pool.js';
 import { cellId } from './matrix/cell-id.js';
 import { sweepStaleTempDirs } from './core/temp-dir.js';
+import { ConfigError } from './core/errors.js';
+import { parseDuration, parseSizeMiB } from './matrix/units.js';
+
+/** The matrix's words for a machine (`cpu: Nehalem`, `memory: 384M`, `maxvcpus: 4`), beside the spec's own. */
+export interface MachineInput extends Partial<MachineSpec> {
+  /** As in a matrix: a QEMU CPU model. Same as cpuModel. */
+  cpu?: string;
+  /** As in a matrix: a size (384M, 1G) or MiB. Same as memoryMiB. */
+  memory?: string | number;
+  /** As in a matrix: the vCPU hot-plug ceiling. Same as maxVcpus. */
+  maxvcpus?: number;
+  /** As in a matrix: the memory hot-plug ceiling (a size). Same as maxMemoryMiB. */
+  maxmem?: string | number;
+}
+
+/** The matrix's words for the application (`ready`, `timeout: 60s`), beside the spec's own. */
+export type AppInput = Partial<Omit<AppSpec, 'timeoutMs' | 'readyPattern'>> & {
+  command: string[];
+  /** As in a matrix: a regular expression on the app's output that means "ready". */
+  ready?: string;
+  /** As in a matrix: 60s, 500ms, or milliseconds. */
+  timeout?: string | number;
+  /** @deprecated use `ready`, as a matrix does */
+  readyPattern?: string;
+  /** @deprecated use `timeout` (60s or milliseconds), as a matrix does */
+  timeoutMs?: number;
+};
 
 export interface CellInput {
   backend?: Backend;
-  machine?: Partial<MachineSpec>;
-  app: Partial<AppSpec> & { command: string[] };
+  machine?: MachineInput;
+  app: AppInput;
   suites?: Array<string | SuiteRef>;
   events?: TimelineEvent[];
   axes?: Cell['axes'];
+  /** As in a matrix: the whole cell's deadline (180s, 3m, or milliseconds). */
+  timeout?: string | number;
+  /** @deprecated use `timeout`, as a matrix does */
   timeoutMs?: number;
   retries?: number;
 }
 
-/** Build a fully resolved cell from the parts a test cares about; the rest gets the defaults a matrix would. */
+/** One value given under two names must agree: `ready` and `readyPattern` saying different things is a mistake. */
+function either<T>(names: [string, string], matrixWord: T | undefined, specWord: T | undefined): T | undefined {
+  if (matrixWord !== undefined && specWord !== undefined && matrixWord !== specWord) {
+    throw new ConfigError('CELL_INPUT', `${names[0]} and ${names[1]} name the same thing and disagree (${String(matrixWord)} vs ${String(specWord)}): give one`);
+  }
+  return matrixWord ?? specWord;
+}
+
+function asMs(name: string, value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new ConfigError('CELL_INPUT', `${name}: ${(error as Error).message}`);
+  }
+}
+
+function asMiB(name: string, value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseSizeMiB(value);
+  } catch (error) {
+    throw new ConfigError('CELL_INPUT', `${name}: ${(error as Error).message}`);
+  }
+}
+
+function machineOf(input: MachineInput = {}): Partial<MachineSpec> {
+  const { cpu, memory, maxvcpus, maxmem, ...spec } = input;
+  const out: Partial<MachineSpec> = { ...spec };
+  const cpuModel = either(['machine.cpu', 'machine.cpuModel'], cpu, spec.cpuModel);
+  const memoryMiB = either(['machine.memory', 'machine.memoryMiB'], asMiB('machine.memory', memory), spec.memoryMiB);
+  const maxVcpus = either(['machine.maxvcpus', 'machine.maxVcpus'], maxvcpus, spec.maxVcpus);
+  const maxMemoryMiB = either(['machine.maxmem', 'machine.maxMemoryMiB'], asMiB('machine.maxmem', maxmem), spec.maxMemoryMiB);
+  if (cpuModel !== undefined) out.cpuModel = cpuModel;
+  if (memoryMiB !== undefined) out.memoryMiB = memoryMiB;
+  if (maxVcpus !== undefined) out.maxVcpus = maxVcpus;
+  if (maxMemoryMiB !== undefined) out.maxMemoryMiB = maxMemoryMiB;
+  return out;
+}
+
+function appOf(input: AppInput): Partial<AppSpec> & { command: string[] } {
+  const { ready, timeout, readyPattern, timeoutMs, ...spec } = input;
+  const pattern = either(['app.ready', 'app.readyPattern'], ready, readyPattern);
+  const ms = either(['app.timeout', 'app.timeoutMs'], asMs('app.timeout', timeout), timeoutMs);
+  return { ...spec, ...(pattern !== undefined ? { readyPattern: pattern } : {}), ...(ms !== undefined ? { timeoutMs: ms } : {}) };
+}
+
+/**
+ * Build a fully resolved cell from the parts a test cares about; the rest gets the defaults a matrix
+ * would. It takes the matrix's words (`ready`, `timeout: 60s`, `memory: 384M`, `cpu`, `maxvcpus`);
+ * the spec's names (`readyPattern`, `timeoutMs`, `memoryMiB`, `cpuModel`, `maxVcpus`) still work.
+ */
 export function defineCell(input: CellInput): Cell {
-  const machine: MachineSpec = { ...DEFAULT_MACHINE, ...input.machine };
-  if (input.machine?.vcpus !== undefined && input.machine.maxVcpus === undefined) machine.maxVcpus = Math.max(machine.vcpus, DEFAULT_MACHINE.maxVcpus);
+  const given = machineOf(input.machine);
+  const machine: MachineSpec = { ...DEFAULT_MACHINE, ...given };
+  if (given.vcpus !== undefined && given.maxVcpus === undefined) machine.maxVcpus = Math.max(machine.vcpus, DEFAULT_MACHINE.maxVcpus);
   const backend = input.backend ?? 'qemu';
   const axes = input.axes ?? { backend, cpu: machine.cpuModel, vcpus: machine.vcpus, memory: machine.memoryMiB };
   return {
@@ -35,10 +117,10 @@ export function defineCell(input: CellInput): Cell {
     axes,
     backend,
     machine,
-    app: { files: [], expectExit: 0, timeoutMs: 60_000, ...input.app },
+    app: { files: [], expectExit: 0, timeoutMs: 60_000, ...appOf(input.app) },
     suites: (input.suites ?? []).map((s) => (typeof s === 'string' ? { name: s, options: {} } : s)),
     events: input.events ?? [],
-    timeoutMs: input.timeoutMs ?? 180_000,
+    timeoutMs: either(['timeout', 'timeoutMs'], asMs('timeout', input.timeout), input.timeoutMs) ?? 180_000,
     retries: input.retries ?? 0,
   };
 }
