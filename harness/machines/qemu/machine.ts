@@ -184,7 +184,8 @@ export async function startQemuMachine(
     const instance = await QemuInstance.start({ scope, lines: output, name, config: launch });
     const qmpReady = performance.now();
     if (options.incoming) await resumeRestored(instance, output);
-    await instance.waitForAgent(options.bootTimeoutMs ?? 90_000);
+    // A systemd guest does ~3x the default guest's boot work: under TCG on a loaded 2-core host 79 s was seen.
+    await instance.waitForAgent(options.bootTimeoutMs ?? (spec.image.kind === 'distro' ? 240_000 : 90_000));
     const metrics: Metrics = {
       qmp_ready_ms: metric(qmpReady - launched, 'ms'),
       boot_ms: metric(performance.now() - launched, 'ms'),
