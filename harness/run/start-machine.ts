@@ -27,11 +27,15 @@ export function createMachineFactory(options: MachineFactoryOptions) {
   return async (cell: Cell, scope: ResourceScope, hints: { coldBoot?: string } = {}): Promise<StartedMachine> => {
     const files = await options.appFiles(cell);
     switch (cell.backend) {
-      case 'qemu':
-        if (options.snapshots) {
-          return options.snapshots.start(cell.machine, { scope, name: cell.id, payload: { files }, ...hints });
-        }
-        return startQemuMachine(cell.machine, { scope, name: cell.id, payload: { files }, kvm: options.kvm });
+      case 'qemu': {
+        const machine = options.snapshots
+          ? await options.snapshots.start(cell.machine, { scope, name: cell.id, payload: { files }, ...hints })
+          : await startQemuMachine(cell.machine, { scope, name: cell.id, payload: { files }, kvm: options.kvm });
+        if (cell.machine.image.kind !== 'disk' || files.length === 0) return machine;
+        // A user's disk image has no initramfs to carry the payload: its files go in through the agent.
+        await machine.exec(['mkdir', '-p', machine.payloadDir], { timeoutMs: 30_000 });
+        return copyPayload(machine, files);
+      }
       case 'libvirt': {
         const { startLibvirtForCell } = await import('../machines/libvirt/for-cell.js');
         return startLibvirtForCell(cell, { scope, files, kvm: options.kvm });
