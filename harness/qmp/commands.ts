@@ -114,7 +114,9 @@ export type MigrationCapabilityName =
   | 'xbzrle' | 'rdma-pin-all' | 'auto-converge' | 'zero-blocks' | 'compress' | 'events' | 'postcopy-ram'
   | 'x-colo' | 'release-ram' | 'block' | 'return-path' | 'pause-before-switchover' | 'multifd'
   | 'dirty-bitmaps' | 'postcopy-blocktime' | 'late-block-activate' | 'x-ignore-shared' | 'validate-uuid'
-  | 'background-snapshot' | 'zero-copy-send' | 'postcopy-preempt';
+  | 'background-snapshot' | 'zero-copy-send' | 'postcopy-preempt'
+  /** QEMU >= 9.0: RAM at fixed offsets of a `file:` URI (snapshots). */
+  | 'mapped-ram';
 
 /** MigrationParameters of QEMU 7.2 (all optional: set only what you change). */
 export interface MigrationParameters {

@@ -20,6 +20,7 @@ import { runPool } from './pool.js';
 import { autoConcurrency } from './concurrency.js';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
+import { spreadConfigurations } from '../snapshots/plan.js';
 import { sweepLeftovers } from './sweep-leftovers.js';
 import { cellFolder } from '../report/html/escape.js';
 
@@ -39,6 +40,8 @@ export interface RunMatrixOptions {
   shard?: { index: number; total: number };
   /** Restore VM cells from one golden snapshot per configuration (default true). */
   snapshots?: boolean;
+  /** Where snapshots are kept (default: the cache's); a bench measures a first run with an empty one. */
+  snapshotDir?: string;
   signal: AbortSignal;
   progress: RunProgress;
   /** A qualification policy's verdict on the finished run, put at the top of every report. */
@@ -68,7 +71,9 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   const tools = ensureTools();
   const hosts = file.doc.hosts && file.doc.hosts.length > 0 ? new HostPool(file.doc.hosts) : undefined;
   const scope = rootScope.child(`run-${store.dir}`);
-  const snapshots = options.snapshots === false ? undefined : new SnapshotPool({ kvm, scope, log: (line) => options.progress.message(line) });
+  const snapshots = options.snapshots === false ? undefined : new SnapshotPool({ kvm, scope, log: (line) => options.progress.message(line), ...(options.snapshotDir ? { dir: options.snapshotDir } : {}) });
+  // Whether a snapshot pays depends on how many cells share a configuration.
+  snapshots?.plan(pending.filter((c) => c.backend === 'qemu').map((c) => c.machine));
   const environment = {
     scope,
     signal: options.signal,
@@ -80,7 +85,8 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   const concurrency = options.concurrency ?? autoConcurrency(pending);
   options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);
   try {
-    await runPool(pending, concurrency, options.signal, async (cell) => {
+    // With snapshots, configurations take turns: no cell idles waiting for its configuration's first boot while others could boot.
+    await runPool(snapshots ? spreadConfigurations(pending) : pending, concurrency, options.signal, async (cell) => {
       options.progress.cellStarted(cell.id);
       const result = await runCell(cell, environment);
       await store.append(result);

@@ -4,6 +4,7 @@ import { attachCleanupError, type InfrastructureError } from '../../core/errors.
 import { pollUntil } from '../../core/deadline.js';
 import { ResourceScope, rootScope } from '../../run/resources.js';
 import { LineBuffer } from '../line-source.js';
+import type { ConsoleLine } from '../../model/result.js';
 import type { MachineSpec } from '../../model/machine-spec.js';
 import { metric, type Metrics } from '../../model/metrics.js';
 import type { Payload } from '../../images/payload.js';
@@ -33,6 +34,16 @@ export interface QemuMachineOptions {
   incoming?: string;
   /** Let an in-guest listener online hot-plugged CPUs (`bw.autoonline=1`) instead of the agent. */
   autoOnline?: boolean;
+  /** A QEMU already started with `-incoming defer` (a snapshot spare): adopted instead of launched. */
+  prestarted?: PrestartedQemu;
+  /** Load the guest's state into the new QEMU (a snapshot restore) before waiting for its agent. */
+  restore?: (instance: QemuInstance) => Promise<void>;
+}
+
+/** A QEMU started ahead of need, with the lines it printed so far. */
+export interface PrestartedQemu {
+  instance: QemuInstance;
+  lines: LineBuffer;
 }
 
 export interface HotplugRecord {
@@ -181,13 +192,16 @@ export async function startQemuMachine(
     const prepared = options.launch ?? (await prepareQemuLaunch(spec, { ...options, scope }));
     const launch: QemuLaunch = { ...prepared, ...(options.incoming ? { incoming: options.incoming } : {}) };
     const launched = performance.now();
-    const instance = await QemuInstance.start({ scope, lines: output, name, config: launch });
+    const instance = options.prestarted ? adoptPrestarted(options.prestarted, scope, output) : await QemuInstance.start({ scope, lines: output, name, config: launch });
     const qmpReady = performance.now();
-    if (options.incoming) await resumeRestored(instance, output);
+    if (options.restore) await raceExit(instance.process, options.restore(instance), 'snapshot restore', output);
+    else if (options.incoming) await resumeRestored(instance, output);
+    const loaded = performance.now();
     // A systemd guest does ~3x the default guest's boot work: under TCG on a loaded 2-core host 79 s was seen.
     await instance.waitForAgent(options.bootTimeoutMs ?? (spec.image.kind === 'distro' ? 240_000 : 90_000));
     const metrics: Metrics = {
       qmp_ready_ms: metric(qmpReady - launched, 'ms'),
+      ...(options.restore || options.incoming ? { restore_load_ms: metric(loaded - qmpReady, 'ms'), restore_agent_ms: metric(performance.now() - loaded, 'ms') } : {}),
       boot_ms: metric(performance.now() - launched, 'ms'),
     };
     return new QemuMachine(name, spec, launch.accel, { spec: launch.spec, accel: launch.accel, boot: launch.boot }, scope, instance, output, metrics);
@@ -196,6 +210,18 @@ export async function startQemuMachine(
     for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
     throw error;
   }
+}
+
+/**
+ * Take over a pre-started QEMU: the machine's scope stops it, and what it prints goes to the
+ * machine's own output (whose clock starts with the cell, not with the spare).
+ */
+function adoptPrestarted(prestarted: PrestartedQemu, scope: ResourceScope, output: LineBuffer): QemuInstance {
+  const { instance, lines } = prestarted;
+  for (const line of lines.lines) output.push(line.source, line.text);
+  lines.on('line', (line: ConsoleLine) => output.push(line.source, line.text));
+  scope.register({ name: `prestarted QEMU ${instance.scope.name}`, kind: 'process', dispose: () => instance.stop(), disposeSync: () => instance.scope.disposeSync() });
+  return instance;
 }
 
 /** A snapshot restore stays `paused` after the incoming migration until told to `cont` (QEMU-NOTES). */

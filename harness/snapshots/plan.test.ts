@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MACHINE } from '../model/machine-spec.js';
+import { CostModel, configurationOf, snapshotPays, spreadConfigurations } from './plan.js';
+
+const costs = { coldMs: 2_100, restoreMs: 100, saveMs: 200 };
+
+describe('when a snapshot pays', () => {
+  it('never for one cell; from two cells when the first donates its state', () => {
+    expect(snapshotPays(1, 'donor', costs)).toBe(false);
+    expect(snapshotPays(2, 'donor', costs)).toBe(true);
+    // Saving slower than a cold boot: two cells do not pay, three do.
+    expect(snapshotPays(2, 'donor', { ...costs, saveMs: 2_500 })).toBe(false);
+    expect(snapshotPays(3, 'donor', { ...costs, saveMs: 2_500 })).toBe(true);
+  });
+
+  it('needs more cells when a separate golden guest boots (a disk image)', () => {
+    expect(snapshotPays(1, 'golden', costs)).toBe(false);
+    expect(snapshotPays(2, 'golden', costs)).toBe(true);
+    expect(snapshotPays(2, 'golden', { coldMs: 2_000, restoreMs: 1_000, saveMs: 300 })).toBe(false);
+  });
+
+  it('uses the medians the run measured instead of the priors', () => {
+    const model = new CostModel();
+    expect(model.costs.coldMs).toBe(2_500);
+    for (const ms of [9_000, 8_000, 100_000]) model.observe('coldMs', ms);
+    expect(model.costs.coldMs).toBe(9_000);
+  });
+});
+
+describe('cell order', () => {
+  it('lets configurations take turns, keeping each one’s own order', () => {
+    const a = { ...DEFAULT_MACHINE, cpuModel: 'Nehalem' };
+    const b = { ...DEFAULT_MACHINE, cpuModel: 'max' };
+    const cells = [
+      { id: 'a1', machine: a },
+      { id: 'a2', machine: a },
+      { id: 'a3', machine: a },
+      { id: 'b1', machine: b },
+      { id: 'b2', machine: b },
+    ];
+    expect(spreadConfigurations(cells).map((c) => c.id)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
+  });
+
+  it('treats specs with the same values in another key order as one configuration', () => {
+    const reordered = Object.fromEntries(Object.entries(DEFAULT_MACHINE).reverse()) as typeof DEFAULT_MACHINE;
+    expect(configurationOf(reordered)).toBe(configurationOf(DEFAULT_MACHINE));
+  });
+});
