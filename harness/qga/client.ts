@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import { basename, dirname } from 'node:path';
+import { ambientTranscript, type TranscriptRecorder } from '../core/transcript.js';
 import { randomInt } from 'node:crypto';
 import { ConfigError, DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
@@ -47,13 +49,18 @@ export class GuestAgent {
   /** performance.now() of the last byte received: resyncs wait while data still flows. */
   private lastDataAt = Number.NEGATIVE_INFINITY;
 
+  private readonly channel: string;
+
   private constructor(
     private readonly socket: Socket,
     readonly socketPath: string,
+    private recorder: TranscriptRecorder | undefined,
   ) {
+    this.channel = `qga:${basename(dirname(socketPath))}`;
     socket.on('data', (chunk: Buffer) => {
       this.lastDataAt = performance.now();
       for (const line of this.splitter.push(chunk)) {
+        this.recorder?.record('agent', this.channel, '<', line);
         let message: unknown;
         try {
           message = JSON.parse(line);
@@ -70,11 +77,12 @@ export class GuestAgent {
     });
   }
 
-  static async connect(socketPath: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GuestAgent> {
+  /** `recorder` (default: the ambient one of the cell connecting) gets every line both ways. */
+  static async connect(socketPath: string, options: { timeoutMs?: number; signal?: AbortSignal; recorder?: TranscriptRecorder } = {}): Promise<GuestAgent> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const started = performance.now();
     const socket = await connectUnixSocket(socketPath, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
-    const agent = new GuestAgent(socket, socketPath);
+    const agent = new GuestAgent(socket, socketPath, options.recorder ?? ambientTranscript());
     try {
       await agent.sync(Math.max(1_000, timeoutMs - (performance.now() - started)), options.signal);
       return agent;
@@ -93,6 +101,13 @@ export class GuestAgent {
     return this.serialised(async () => {
       await this.syncNow(timeoutMs, signal);
     });
+  }
+
+  /** Record into `recorder` from now on (an agent connected ahead of the cell that adopts it). */
+  setRecorder(recorder: TranscriptRecorder | undefined, note?: string): void {
+    if (recorder === this.recorder) return;
+    this.recorder = recorder;
+    if (note) recorder?.record('agent', this.channel, '!', note);
   }
 
   ping(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -247,6 +262,8 @@ export class GuestAgent {
 
   private write(data: string | Buffer): void {
     if (this.closed) throw this.disconnected();
+    // The resync's 0xFF byte is not text: the transcript shows the command after it.
+    this.recorder?.record('agent', this.channel, '>', (typeof data === 'string' ? data : data.subarray(data[0] === 0xff ? 1 : 0).toString()).trimEnd());
     this.socket.write(data);
   }
 

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { basename, dirname } from 'node:path';
+import { ambientTranscript, type TranscriptRecorder } from '../core/transcript.js';
 import { DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
 import type { QmpCommandMap, QmpVersion } from './commands.js';
@@ -59,20 +61,25 @@ export class QmpClient extends EventEmitter {
   private greetingValue: QmpGreeting | undefined;
   private greetingWaiter: { resolve(g: QmpGreeting): void; reject(e: Error): void } | undefined;
   private closeReason: Error | undefined;
+  /** The QEMU's run folder names it in a transcript (a migration's source and destination differ). */
+  private readonly channel: string;
 
   private constructor(
     private readonly socket: Socket,
     readonly socketPath: string,
+    private recorder: TranscriptRecorder | undefined,
   ) {
     super();
     this.setMaxListeners(100);
+    this.channel = `qmp:${basename(dirname(socketPath))}`;
   }
 
-  static async connect(socketPath: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<QmpClient> {
+  /** `recorder` (default: the ambient one of the cell connecting) gets every line both ways. */
+  static async connect(socketPath: string, options: { timeoutMs?: number; signal?: AbortSignal; recorder?: TranscriptRecorder } = {}): Promise<QmpClient> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const started = performance.now();
     const socket = await connectUnixSocket(socketPath, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
-    const client = new QmpClient(socket, socketPath);
+    const client = new QmpClient(socket, socketPath, options.recorder ?? ambientTranscript());
     client.stateValue = 'connecting';
     client.attach();
     try {
@@ -91,6 +98,13 @@ export class QmpClient extends EventEmitter {
       await client.close();
       throw error;
     }
+  }
+
+  /** Record into `recorder` from now on (a QEMU started ahead of the cell that adopts it). */
+  setRecorder(recorder: TranscriptRecorder | undefined, note?: string): void {
+    if (recorder === this.recorder) return;
+    this.recorder = recorder;
+    if (note) recorder?.record('qmp', this.channel, '!', note);
   }
 
   get state(): QmpState {
@@ -127,7 +141,9 @@ export class QmpClient extends EventEmitter {
       this.pending.set(id, { command, args, resolve, reject });
     });
     const message = { execute: command, ...(args && Object.keys(args).length > 0 ? { arguments: args } : {}), id };
-    this.socket.write(`${JSON.stringify(message)}\n`);
+    const line = JSON.stringify(message);
+    this.recorder?.record('qmp', this.channel, '>', line);
+    this.socket.write(`${line}\n`);
     return withDeadline(reply, timeoutMs, `QMP reply to ${command}`).catch((error: unknown) => {
       if (error instanceof DeadlineError) this.pending.delete(id);
       throw error;
@@ -195,12 +211,16 @@ export class QmpClient extends EventEmitter {
 
   private attach(): void {
     this.socket.on('data', (chunk: Buffer) => {
-      for (const line of this.splitter.push(chunk)) this.handleLine(line);
+      for (const line of this.splitter.push(chunk)) {
+        this.recorder?.record('qmp', this.channel, '<', line);
+        this.handleLine(line);
+      }
     });
     this.socket.on('error', (error) => {
       this.closeReason = error;
     });
     this.socket.on('close', () => {
+      this.recorder?.record('qmp', this.channel, '!', `connection closed${this.closeReason ? `: ${this.closeReason.message}` : ''}`);
       this.shutDown(new QmpDisconnectedError(`QMP connection to ${this.socketPath} closed (QEMU exited?)`, this.closeReason ? { cause: this.closeReason } : {}));
     });
   }

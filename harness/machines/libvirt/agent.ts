@@ -5,12 +5,16 @@ import { readGuestFile, writeGuestFile } from '../../qga/files.js';
 import { AgentError } from '../../qga/errors.js';
 import { InfrastructureError } from '../../core/errors.js';
 import { virsh } from './virsh.js';
+import { ambientTranscript } from '../../core/transcript.js';
 
 /**
  * The guest agent as libvirt exposes it: `virsh qemu-agent-command` (libvirt owns the agent's
  * socket). Exec and file transfer reuse the socket agent's transport-free logic.
  */
 export class VirshAgent {
+  /** The cell's transcript, if one records (taken when the machine is made). */
+  private readonly recorder = ambientTranscript();
+
   constructor(
     public uri: string,
     readonly domain: string,
@@ -18,11 +22,15 @@ export class VirshAgent {
 
   async command<T>(name: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<T> {
     const timeoutS = Math.max(1, Math.ceil((options.timeoutMs ?? 30_000) / 1000));
+    const request = JSON.stringify({ execute: name, ...(args ? { arguments: args } : {}) });
+    this.recorder?.record('agent', `qga:${this.domain}`, '>', request);
     let text: string;
     try {
-      text = await virsh(this.uri, ['qemu-agent-command', this.domain, '--timeout', String(timeoutS), JSON.stringify({ execute: name, ...(args ? { arguments: args } : {}) })], { timeoutMs: (timeoutS + 10) * 1000 });
+      text = await virsh(this.uri, ['qemu-agent-command', this.domain, '--timeout', String(timeoutS), request], { timeoutMs: (timeoutS + 10) * 1000 });
+      this.recorder?.record('agent', `qga:${this.domain}`, '<', text.trim());
     } catch (error) {
       const message = (error as Error).message;
+      this.recorder?.record('agent', `qga:${this.domain}`, '!', message);
       const guestError = /internal error: unable to execute QEMU agent command '[^']+': (.*)/.exec(message);
       if (guestError) throw new AgentError(name, 'GenericError', guestError[1]!);
       throw error;

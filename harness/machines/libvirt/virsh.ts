@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { InfrastructureError } from '../../core/errors.js';
+import { ambientTranscript } from '../../core/transcript.js';
 
 /** bothworlds' own libvirtd instances (scripts/services/libvirtd.sh): one per stand-in "host". */
 export function instanceUri(name: string): string {
@@ -21,11 +22,16 @@ export function defaultMigrationUri(): string | undefined {
 
 /** `virsh -c URI ARGS`: structured output only (XML, JSON); errors carry libvirt's words. */
 export async function virsh(uri: string, args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+  // The cell's transcript of what was asked of libvirt (agent commands have their own).
+  const recorder = args[0] === 'qemu-agent-command' ? undefined : ambientTranscript();
+  const host = /libvirt-([^/]+)\/libvirt-sock/.exec(uri)?.[1] ?? uri;
+  recorder?.record('virsh', `virsh:${host}`, '>', args.join(' '));
   const result = await execa('virsh', ['-q', '-c', uri, ...args], {
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
     ...(options.input !== undefined ? { input: options.input } : {}),
   });
+  recorder?.record('virsh', `virsh:${host}`, result.exitCode === 0 ? '<' : '!', String(result.exitCode === 0 ? result.stdout : result.stderr || result.shortMessage).trim());
   if (result.exitCode !== 0) {
     const message = String(result.stderr || result.stdout || result.shortMessage).trim().replace(/^error: /gm, '').replace(/\n+/g, '; ');
     throw new InfrastructureError('LIBVIRT', `virsh ${args[0]} failed: ${message}`, { details: { uri, args } });
