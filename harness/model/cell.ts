@@ -91,6 +91,18 @@ export interface ArtifactSpec {
   maxTotalBytes: number;
 }
 
+/** When a cell's QMP/agent transcripts and libvirt files are kept (`evidence:` in a matrix). */
+export type EvidencePolicy = 'failure' | 'always' | 'never';
+
+/** A known-flaky cell kept from failing the run until `expires` (`quarantine:` in a matrix). */
+export interface QuarantineEntry {
+  /** Cell id or glob (`*`, `?`). */
+  cells: string;
+  reason: string;
+  /** ISO date (YYYY-MM-DD, the end of that day UTC) after which the entry no longer protects and fails the run. */
+  expires: string;
+}
+
 /** One fully resolved cell of a matrix. Stamped with the axis values that produced it. */
 export interface Cell {
   /** Stable id derived from the axis values (same values → same id on every machine). */
@@ -107,4 +119,10 @@ export interface Cell {
   /** Retries allowed for `error` outcomes only. */
   retries: number;
   artifacts?: ArtifactSpec;
+  /** Transcripts and libvirt files kept in the cell's folder: on failure (default), always, or never. */
+  evidence?: EvidencePolicy;
+  /** Run the cell this many times (`repeat:`); reports give its pass rate and metric percentiles. */
+  repeat?: number;
+  /** The quarantine entry that matches this cell, if any. */
+  quarantine?: QuarantineEntry;
 }

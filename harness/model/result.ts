@@ -81,6 +81,51 @@ export interface ArtifactRecord {
   error?: string;
 }
 
+/** A transcript or libvirt file kept in the cell's folder (`evidence:`). */
+export interface EvidenceRecord {
+  kind: 'qmp' | 'agent' | 'virsh' | 'domain-xml' | 'libvirt-log';
+  /** Relative to the run folder. */
+  path: string;
+  bytes: number;
+  /** The middle was left out to keep it within its cap. */
+  truncated?: boolean;
+  error?: string;
+}
+
+/** One metric across a cell's repeated runs. */
+export interface MetricStats {
+  unit: Metrics[string]['unit'];
+  /** Runs that recorded it. */
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  /** 95% confidence interval of the mean (Student's t; one run gives [mean, mean]). */
+  ci95: [number, number];
+}
+
+/** A cell run `repeat:` times: every run's verdict, the pass rate, and each metric's distribution. */
+export interface RepeatSummary {
+  runs: Array<{ outcome: Outcome; reason?: string; durationMs: number }>;
+  passed: number;
+  total: number;
+  /** passed / total, 0..1. */
+  passRate: number;
+  /** Cell metrics by name, suite metrics as `suite/name`, event metrics as `event label/name` (with `ack_ms`). */
+  metrics: Record<string, MetricStats>;
+  /** Which run (1-based) the suites, events and log of this result come from: the first that did not pass. */
+  detailsFrom: number;
+}
+
+/** The `quarantine:` entry that covered this cell; an expired one no longer protects it and fails the run. */
+export interface QuarantineRecord {
+  cells: string;
+  reason: string;
+  expires: string;
+  expired: boolean;
+}
+
 export interface CellResult {
   id: string;
   axes: Record<string, AxisValue>;
@@ -106,6 +151,11 @@ export interface CellResult {
   ports?: Record<string, number>;
   /** Files fetched from the machine (`artifacts:`), on failure or always. */
   artifacts?: ArtifactRecord[];
+  /** QMP and agent transcripts, libvirt's domain XML and log lines, in the cell's folder. */
+  evidence?: EvidenceRecord[];
+  /** Present when the cell ran more than once (`repeat:`). */
+  repeats?: RepeatSummary;
+  quarantine?: QuarantineRecord;
   /** What the application's binaries need from the CPU, what this cell's CPU lacks (predicted before it ran), and a SIGILL's instruction. */
   isa?: IsaPrediction;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { BothworldsError, categoryOf, describeError, InfrastructureError, UnsupportedError, type ErrorCategory } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
 import type { MachineFacts } from '../model/facts.js';
@@ -15,6 +16,9 @@ import { runTimeline, unsupportedEvent } from '../inject/timeline.js';
 import { runApplication } from './application.js';
 import { collectArtifacts, wantsArtifacts } from './artifacts.js';
 import { openAppNetwork } from './app-network.js';
+import { Transcript, withTranscript } from '../core/transcript.js';
+import { attachTranscript, captureLive, wantsEvidence, writeEvidence } from './evidence.js';
+import { combineRuns, withQuarantine } from './repeats.js';
 import { predictForCell, withSigill } from '../cpu/predict.js';
 import type { FaultingInstruction } from '../cpu/sigill.js';
 
@@ -43,11 +47,24 @@ interface Attempt {
   log: CellResult['log'];
   ports?: Record<string, number>;
   artifacts?: CellResult['artifacts'];
+  evidence?: CellResult['evidence'];
   sigill?: FaultingInstruction;
 }
 
-/** Run one cell, retrying `error` outcomes only (each attempt recorded). */
+/**
+ * Run one cell `repeat` times (default once), each run retrying `error` outcomes only (each
+ * attempt recorded); several runs are combined into one result with their pass rate and metric
+ * distributions, `flaky` when some passed and some did not.
+ */
 export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<CellResult> {
+  const repeat = cell.repeat ?? 1;
+  if (repeat <= 1) return withQuarantine(cell, await runOnce(cell, env, 'evidence'));
+  const runs: CellResult[] = [];
+  for (let run = 1; run <= repeat && (run === 1 || !env.signal.aborted); run++) runs.push(await runOnce(cell, env, `evidence/run-${run}`));
+  return withQuarantine(cell, combineRuns(cell, runs));
+}
+
+async function runOnce(cell: Cell, env: CellRunEnvironment, evidenceFolder: string): Promise<CellResult> {
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const attempts: CellResult['attempts'] = [];
@@ -55,7 +72,9 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
   const prediction = await predictForCell(cell, env.kvmUsable);
   let last: Attempt;
   for (let attempt = 0; ; attempt++) {
-    last = await runAttempt(cell, env);
+    // QMP and agent clients the attempt connects record into its transcript (evidence:).
+    const transcript = env.artifacts && cell.evidence !== 'never' ? new Transcript() : undefined;
+    last = await withTranscript(transcript, () => runAttempt(cell, env, transcript, evidenceFolder));
     attempts.push({ outcome: last.outcome, ...(last.reason ? { reason: last.reason } : {}), durationMs: last.durationMs });
     if (last.outcome !== 'error' || attempt >= cell.retries || env.signal.aborted) break;
   }
@@ -74,6 +93,7 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
     ...(last.facts ? { facts: last.facts } : {}),
     ...(last.ports ? { ports: last.ports } : {}),
     ...(last.artifacts ? { artifacts: last.artifacts } : {}),
+    ...(last.evidence ? { evidence: last.evidence } : {}),
     ...(prediction || last.sigill ? { isa: withSigill(prediction, last.sigill)! } : {}),
     suites: last.suites,
     events: last.events,
@@ -81,8 +101,10 @@ export async function runCell(cell: Cell, env: CellRunEnvironment): Promise<Cell
   };
 }
 
-async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt> {
+async function runAttempt(cell: Cell, env: CellRunEnvironment, transcript: Transcript | undefined, evidenceFolder: string): Promise<Attempt> {
   const started = performance.now();
+  const startedAt = new Date();
+  let live: Awaited<ReturnType<typeof captureLive>> = {};
   const scope = env.scope.child(cell.id);
   const guard = new CellGuard(cell.timeoutMs, `cell ${cell.id} to finish (its timeout)`, env.signal);
   const state: Partial<Attempt> & { metrics: Metrics; events: EventRecord[] } = { metrics: {}, events: [] };
@@ -98,6 +120,10 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     machine = await guard.run(env.startMachine(cell, scope, coldBoot ? { coldBoot } : {}));
     guard.watch(machine.lost);
     Object.assign(state.metrics, machine.startMetrics);
+    if (transcript) {
+      transcript.setOrigin(machine.origin);
+      attachTranscript(machine, transcript);
+    }
     state.accel = machine.accel;
     const facts = await guard.run(machine.facts());
     state.facts = facts;
@@ -156,10 +182,16 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     const provisional = classify(failure, appFailure, sofar, [], notDone(state.events, sofar)).outcome;
     if (wantsArtifacts(cell.artifacts, provisional)) state.artifacts = await collectArtifacts(machine, cell.artifacts, env.artifacts.dirFor(cell), env.artifacts.runDir);
   }
+  if (machine && transcript) live = await captureLive(machine);
   const teardownErrors = await scope.dispose();
   const suites = session?.results() ?? [];
   const { outcome, reason, error } = classify(failure, appFailure, suites, teardownErrors, notDone(state.events, suites));
   state.metrics.cell_ms = metric(performance.now() - started, 'ms');
+  transcript?.close();
+  if (transcript && env.artifacts && wantsEvidence(cell.evidence, outcome)) {
+    const evidence = await writeEvidence({ dir: join(env.artifacts.dirFor(cell), '..', evidenceFolder), runDir: env.artifacts.runDir, transcript, live, startedAt });
+    if (evidence.length > 0) state.evidence = evidence;
+  }
   return {
     outcome,
     ...(reason ? { reason } : {}),
@@ -170,6 +202,7 @@ async function runAttempt(cell: Cell, env: CellRunEnvironment): Promise<Attempt>
     ...(state.facts ? { facts: state.facts } : {}),
     ...(state.ports ? { ports: state.ports } : {}),
     ...(state.artifacts ? { artifacts: state.artifacts } : {}),
+    ...(state.evidence ? { evidence: state.evidence } : {}),
     ...(state.sigill ? { sigill: state.sigill } : {}),
     suites,
     events: state.events,
