@@ -14,6 +14,7 @@ export const SPECS = {
       shard: { type: 'string', value: 'k/n', description: 'run the k-th of n balanced, deterministic shards' },
       resume: { type: 'string', value: 'DIR', description: 'continue a run folder: run only the cells it has no result for' },
       concurrency: { type: 'string', value: 'N', description: 'cells at once (default: what cores and memory allow)' },
+      repeat: { type: 'string', value: 'N', description: "run every cell N times (overrides the matrix's repeat:): pass rate, percentiles, flaky cells" },
       reports: { type: 'string', default: 'reports', value: 'DIR', description: 'where run folders are written' },
       pairwise: { type: 'boolean', description: 'reduce the axes to all pairs of values' },
       'no-snapshot': { type: 'boolean', default: false, description: 'boot every cell cold instead of restoring a golden snapshot' },

@@ -1,5 +1,5 @@
 import { compileExpression } from 'filtrex';
-import type { AxisValue, Cell, HostRef } from '../model/cell.js';
+import type { AxisValue, Cell, HostRef, QuarantineEntry } from '../model/cell.js';
 import { DEFAULT_MACHINE, type Backend, type MachineSpec } from '../model/machine-spec.js';
 import { cellId } from './cell-id.js';
 import { checkCells } from './check-cells.js';
@@ -10,6 +10,7 @@ import { pairwiseCover, type Combination } from './pairwise.js';
 import { parseSizeMiB } from './units.js';
 import { imageRefFor } from './check-image.js';
 import { dirname } from 'node:path';
+import { globToRegExp } from './select.js';
 
 export interface Expansion {
   cells: Cell[];
@@ -141,10 +142,19 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
     ...(host ? { host } : {}),
     timeoutMs: doc.timeoutMs,
     retries: doc.retries,
+    ...(doc.evidence ? { evidence: doc.evidence } : {}),
+    ...(doc.repeat > 1 ? { repeat: doc.repeat } : {}),
+    ...quarantineFor(doc.quarantine, id),
     ...(doc.artifacts ? { artifacts: doc.artifacts } : {}),
   };
 }
 
 function pickHost(hosts: HostRef[], selector: string): HostRef | undefined {
   return hosts.find((h) => h.name === selector) ?? hosts.find((h) => h.labels.includes(selector));
+}
+
+/** The first quarantine entry whose pattern matches the cell id. */
+function quarantineFor(entries: QuarantineEntry[], id: string): { quarantine?: QuarantineEntry } {
+  const entry = entries.find((e) => globToRegExp(e.cells).test(id));
+  return entry ? { quarantine: entry } : {};
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileExpression } from 'filtrex';
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
-import type { AppSpec, ArtifactSpec, AxisValue, HostRef, SuiteRef, TimelineEvent } from '../model/cell.js';
+import type { AppSpec, ArtifactSpec, AxisValue, EvidencePolicy, HostRef, QuarantineEntry, SuiteRef, TimelineEvent } from '../model/cell.js';
 import { checkAxes } from './check-axes.js';
 import { checkImage } from './check-image.js';
 import { checkScenarios } from './check-events.js';
@@ -39,6 +39,9 @@ export interface MatrixDoc {
   retries: number;
   artifacts?: ArtifactSpec;
   snapshot: boolean;
+  evidence?: EvidencePolicy;
+  repeat: number;
+  quarantine: QuarantineEntry[];
   hosts: HostRef[];
 }
 
@@ -186,6 +189,9 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
     timeoutMs: raw.timeout !== undefined ? parseDuration(raw.timeout) : 300_000,
     retries: raw.retries ?? 0,
     snapshot: raw.snapshot ?? true,
+    ...(raw.evidence ? { evidence: raw.evidence } : {}),
+    repeat: raw.repeat ?? 1,
+    quarantine: raw.quarantine ?? [],
     ...(raw.artifacts ? { artifacts: toArtifactSpec(raw.artifacts) } : {}),
     hosts: (raw.hosts ?? []).map((h) => ({
       name: h.name,

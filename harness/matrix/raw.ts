@@ -32,6 +32,9 @@ export interface RawMatrix {
   timeout?: string | number;
   retries?: number;
   snapshot?: boolean;
+  evidence?: 'failure' | 'always' | 'never';
+  repeat?: number;
+  quarantine?: Array<{ cells: string; reason: string; expires: string }>;
   artifacts?: string[] | { paths: string[]; when?: 'failure' | 'always'; max_file_size?: string | number; max_total_size?: string | number };
   hosts?: Array<{ name: string; address: string; port?: number; user?: string; key?: string; agent?: boolean; known_hosts?: string | boolean; labels?: string[]; slots?: number }>;
 }

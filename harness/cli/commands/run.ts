@@ -39,6 +39,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // Validation happens before anything starts: a bad flag or a broken file (file:line:col) boots nothing.
   const concurrency = values.concurrency !== undefined ? intFlag('concurrency', values.concurrency, { min: 1, max: MAX_CONCURRENCY }) : undefined;
   const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  const repeat = values.repeat !== undefined ? intFlag('repeat', values.repeat, { min: 1, max: 1000 }) : undefined;
   if (values.resume !== undefined) folderFlag('resume', values.resume, RESULTS_FILE);
   if (values['rerun-failed'] !== undefined) folderFlag('rerun-failed', values['rerun-failed'], RESULTS_FILE);
   exclusiveFlags(values, ['json', 'plain']);
@@ -48,7 +49,8 @@ export async function runCommand(args: string[]): Promise<number> {
   requireCells(matrix, expansion);
   const rerun = values['rerun-failed'] !== undefined ? await failedIds(values['rerun-failed']) : undefined;
   const picked = selectCells(expansion.cells, { ...(values.only ? { only: values.only } : {}), ...(values.filter !== undefined ? { filter: values.filter } : {}), ...(rerun ? { ids: rerun } : {}) });
-  const cells = shard ? selectShard(picked, shard) : picked;
+  const sharded = shard ? selectShard(picked, shard) : picked;
+  const cells = repeat === undefined ? sharded : sharded.map((cell) => ({ ...cell, repeat }));
   if (cells.length === 0) {
     // Not a mistake: a fixed CI shard count can exceed what a small matrix fills, and a green run has nothing to rerun. No run folder is written.
     const why = rerun
