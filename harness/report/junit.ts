@@ -39,6 +39,7 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
     if (cell.accel) suite.property('accel', cell.accel);
     for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
     for (const [name, m] of Object.entries(cell.metrics)) suite.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
+    if (cell.repeats) suite.property('pass-rate', `${cell.repeats.passed}/${cell.repeats.total}`);
     if (cell.attempts.length > 1) suite.property('attempts', cell.attempts.map((a) => a.outcome).join(' → '));
     // Properties on <testcase> are not in the junit-4 schema that Jenkins' xUnit plugin validates
     // against, so a suite's metrics are properties of the cell's <testsuite>, named by suite.
@@ -57,6 +58,7 @@ export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {})
       const outcome = caseOutcome(cell, result);
       const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
       if (outcome === 'failed') withBody(testCase.failure(failureMessage(result, reason), 'failed'), 'failure', tail);
+      else if (outcome === 'flaky') withBody(testCase.failure(cell.reason ?? 'flaky', 'flaky'), 'failure', tail);
       else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
       // Not everything asked was done: never a pass, and not the application's failure either.
       else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
@@ -120,7 +122,8 @@ function withBody(testCase: TestCase, element: 'failure', body: string): void {
  * done with no incomplete suite) is charged to every case, so the cell's verdict is never lost.
  */
 function caseOutcome(cell: CellResult, result: SuiteResult | undefined): Outcome {
-  if (!result || cell.outcome === 'skipped' || cell.outcome === 'interrupted') return cell.outcome;
+  // Flaky is the whole cell's verdict over its runs: every case fails with it (CI must not read it as a pass).
+  if (!result || cell.outcome === 'skipped' || cell.outcome === 'interrupted' || cell.outcome === 'flaky') return cell.outcome;
   // A suite that passed before the lab failed did pass; the others could not finish.
   if (cell.outcome === 'error') return result.outcome === 'passed' ? 'passed' : 'error';
   if (result.outcome === 'passed' && cell.outcome === 'failed' && !cell.suites.some((s) => s.outcome === 'failed')) return 'failed';

@@ -2,6 +2,7 @@ import type { RunRecord } from './run-record.js';
 import { qualificationLines } from './qualification-text.js';
 import { appNeeds, EVIDENCE_LABEL, modelBreaks } from './isa-summary.js';
 import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, migrationDowntimeLabel, notRun } from './summary.js';
+import { interval, percentiles, quarantineNote, repeatRows } from './repeat-summary.js';
 
 /** Rows per table; beyond this a step summary becomes unreadable (and GitHub caps it at 1 MiB). */
 const MAX_TIMING_ROWS = 100;
@@ -38,7 +39,7 @@ export function buildMarkdown(record: RunRecord, options: MarkdownOptions = {}):
   if (notPassed.length > 0 || missing.length > 0) {
     lines.push('| cell | outcome | reason |', '|---|---|---|');
     const rows = [
-      ...notPassed.map((cell) => `| \`${code(cell.id)}\` | ${cell.outcome} | ${text(cell.reason ?? cell.error?.message ?? '')} |`),
+      ...notPassed.map((cell) => `| \`${code(cell.id)}\` | ${cell.outcome} | ${text([cell.reason ?? cell.error?.message ?? '', quarantineNote(cell)].filter(Boolean).join(' — '))} |`),
       ...missing.map((id) => `| \`${code(id)}\` | not run | no result recorded |`),
     ];
     lines.push(...rows.slice(0, MAX_PROBLEM_ROWS));
@@ -52,6 +53,17 @@ export function buildMarkdown(record: RunRecord, options: MarkdownOptions = {}):
     for (const row of breaks) {
       const flags = row.flags.map((f) => `**${text(f.flag)}** (${f.evidence.map((e) => EVIDENCE_LABEL[e]).join(', ')}: ${text(f.detail[0] ?? '')})`).join('; ');
       lines.push(`| ${text(row.model)} | ${flags || 'nothing'} | ${row.failed} of ${row.cells} failed |`);
+    }
+    lines.push('');
+  }
+
+  const repeated = repeatRows(record.cells);
+  if (repeated.length > 0) {
+    lines.push('### Repeated cells', '', '| cell | outcome | passed | metric | p50 / p95 / p99 | mean, 95% CI |', '|---|---|---|---|---|---|');
+    for (const row of repeated.slice(0, MAX_TIMING_ROWS)) {
+      const head = `| \`${code(row.cell.id)}\` | ${row.cell.outcome} | ${row.rate} |`;
+      if (row.metrics.length === 0) lines.push(`${head} | | |`);
+      row.metrics.forEach((m, i) => lines.push(`${i === 0 ? head : '| | | |'} ${text(m.name)} | ${percentiles(m.stats)} | ${metricValue({ value: m.stats.mean, unit: m.stats.unit })} ${interval(m.stats)} (n=${m.stats.n}) |`));
     }
     lines.push('');
   }

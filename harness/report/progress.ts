@@ -18,7 +18,7 @@ export interface ProgressOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const COLOURS: Record<Outcome, number> = { passed: 32, failed: 31, error: 33, incomplete: 36, skipped: 90, interrupted: 35 };
+const COLOURS: Record<Outcome, number> = { passed: 32, failed: 31, flaky: 91, error: 33, incomplete: 36, skipped: 90, interrupted: 35 };
 
 /** CI=true (GitHub, GitLab, most others) means a log, not a terminal, even when a pseudo-TTY is attached. */
 function inCi(env: NodeJS.ProcessEnv): boolean {

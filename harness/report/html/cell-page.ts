@@ -6,6 +6,8 @@ import { esc } from './escape.js';
 import { environmentLine, page } from './layout.js';
 import { renderTimeline } from './timeline.js';
 import { renderCellIsa } from './isa.js';
+import { renderRepeats } from './repeats.js';
+import { quarantineNote } from '../repeat-summary.js';
 
 /** So nobody has to guess whether a red cell is their bug or the lab's. */
 const MEANING: Partial<Record<string, string>> = {
@@ -14,6 +16,7 @@ const MEANING: Partial<Record<string, string>> = {
   skipped: 'this combination cannot run here',
   interrupted: 'the run was stopped while this cell ran',
   incomplete: 'nothing failed, but something this cell asked for was not done: it did not test what it claims',
+  flaky: 'the cell passed in some runs and not in others: it cannot be trusted either way',
 };
 
 export function renderCellPage(record: RunRecord, cell: CellResult): string {
@@ -25,6 +28,7 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     ['started', cell.startedAt],
     ['duration', metricValue({ value: cell.durationMs, unit: 'ms' })],
     ['attempts', cell.attempts.map((a) => `${a.outcome}${a.reason ? ` (${a.reason})` : ''}`).join(' → ')],
+    ...(cell.quarantine ? [['quarantine', quarantineNote(cell)] as [string, string]] : []),
   ];
   const body = [
     `<p><a href="../index.html">← ${esc(record.matrix.name)}</a></p>`,
@@ -32,6 +36,8 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     banner,
     `<div class="columns"><div>${kv(about)}</div><div>${metricsTable(cell.metrics) || '<p class="muted">No timings.</p>'}</div></div>`,
     cell.isa ? `<h2>What the application needs from the CPU</h2>${renderCellIsa(cell)}` : '',
+    cell.repeats ? `<h2>Runs</h2><p class="muted">Suites, timeline and log below are from run ${cell.repeats.detailsFrom}${cell.outcome === 'passed' ? '' : ' (the first that did not pass)'}.</p>${renderRepeats([cell], { all: true, runs: true })}` : '',
+    cell.evidence?.length ? `<h2>Evidence</h2>${renderEvidence(cell)}` : '',
     `<h2>Suites</h2>${cell.suites.map(renderSuite).join('') || '<p class="muted">No suites.</p>'}`,
     `<h2>Timeline</h2>${renderEvents(cell)}`,
     cell.artifacts?.length ? `<h2>Artifacts</h2>${renderArtifacts(cell)}` : '',
@@ -39,6 +45,23 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     `<h2>Console and application log</h2>${renderLog(cell.log)}`,
   ];
   return page(`${cell.id} — bothworlds`, body.join('\n'));
+}
+
+const EVIDENCE: Record<string, string> = {
+  qmp: 'QMP transcript (every command, reply and event)',
+  agent: 'guest-agent transcript',
+  virsh: 'virsh commands',
+  'domain-xml': 'libvirt domain XML',
+  'libvirt-log': "libvirt's QEMU log for this domain",
+};
+
+/** Transcripts and libvirt files kept for this cell, linked relative to this page. */
+function renderEvidence(cell: CellResult): string {
+  const rows = (cell.evidence ?? []).map((e) => {
+    const link = e.path && !e.error ? `<a href="../${e.path.split('/').map(encodeURIComponent).join('/')}">${esc(e.path.split('/').slice(-2).join('/'))}</a>` : esc(e.path);
+    return `<tr><td>${esc(EVIDENCE[e.kind] ?? e.kind)}</td><td>${link}</td><td>${esc(metricValue({ value: e.bytes, unit: 'bytes' }))}${e.truncated ? ' (middle left out)' : ''}</td><td class="muted">${e.error ? esc(e.error) : ''}</td></tr>`;
+  });
+  return `<table><tr><th>what</th><th>file</th><th>kept</th><th></th></tr>${rows.join('')}</table>`;
 }
 
 /** Files fetched from the machine, linked relative to this page (cells/ID.html → cells/ID/artifacts/...). */

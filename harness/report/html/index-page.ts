@@ -8,9 +8,11 @@ import { renderWorlds } from './worlds.js';
 import type { Qualification } from '../../model/qualification.js';
 import { qualificationLines } from '../qualification-text.js';
 import { renderModelBreaks } from './isa.js';
+import { renderRepeats } from './repeats.js';
+import { quarantineNote } from '../repeat-summary.js';
 
 /** Worst first: what a person came to the report for. */
-const ORDER = ['failed', 'error', 'incomplete', 'interrupted', 'skipped'];
+const ORDER = ['failed', 'flaky', 'error', 'incomplete', 'interrupted', 'skipped'];
 
 export function renderIndex(record: RunRecord): string {
   const counts = countOutcomes(record.cells);
@@ -19,7 +21,7 @@ export function renderIndex(record: RunRecord): string {
   if (missing.length) totals.push(`<span class="pill o-notrun">${missing.length} not run</span>`);
   const notPassed = record.cells.filter((c) => c.outcome !== 'passed').sort((a, b) => ORDER.indexOf(a.outcome) - ORDER.indexOf(b.outcome));
   const problemRows = [
-    ...notPassed.map((c) => `<tr><td><i class="dot o-${esc(c.outcome)}"></i><a href="cells/${esc(cellFile(c.id))}">${esc(c.id)}</a></td><td class="t-${esc(c.outcome)}">${esc(c.outcome)}</td><td>${esc(c.reason ?? c.error?.message ?? '')}${c.error ? ` <code>${esc(c.error.code)}</code>` : ''}</td></tr>`),
+    ...notPassed.map((c) => `<tr><td><i class="dot o-${esc(c.outcome)}"></i><a href="cells/${esc(cellFile(c.id))}">${esc(c.id)}</a></td><td class="t-${esc(c.outcome)}">${esc(c.outcome)}</td><td>${esc(c.reason ?? c.error?.message ?? '')}${c.error ? ` <code>${esc(c.error.code)}</code>` : ''}${c.quarantine ? ` <span class="muted">(${esc(quarantineNote(c))})</span>` : ''}</td></tr>`),
     ...missing.map((id) => `<tr><td><i class="dot o-notrun"></i>${esc(id)}</td><td class="muted">not run</td><td class="muted">planned, but no result was recorded (interrupted run or missing shard)</td></tr>`),
   ];
   const problems = problemRows.length ? `<h2>What did not pass, and why</h2><table class="problems"><tr><th>cell</th><th>outcome</th><th>reason</th></tr>${problemRows.join('')}</table>` : '';
@@ -30,6 +32,7 @@ export function renderIndex(record: RunRecord): string {
     `<p class="totals"><b>${record.cells.length}</b> of ${record.cellIds.length} cells: ${totals.join(' ')}${record.interrupted ? ' <span class="pill o-interrupted">run interrupted</span>' : ''}</p>`,
     `<h2>Matrix</h2><p class="muted">Green passed, red the application failed, orange the lab failed (QEMU, boot, agent), teal incomplete (something asked was not done), grey skipped, purple interrupted. Hover a cell for its timings; click it for its log, checks and timeline.</p>${record.cells.length ? renderHeatmap(record.cells) : '<p>No cell has a result yet.</p>'}`,
     problems,
+    ((repeats) => (repeats ? `<h2>Repeated cells</h2><p class="muted">Each cell ran several times: its pass rate, and per metric the 50th/95th/99th percentile and the mean with its 95% confidence interval. A cell that passed in some runs only is flaky.</p>${repeats}` : ''))(renderRepeats(record.cells, {})),
     ((breaks) => (breaks ? `<h2>What each CPU model breaks</h2>${breaks}` : ''))(renderModelBreaks(record.cells)),
     `<h2>CPU flags side by side</h2>${renderFlags(record.cells, record.environment.hostCpuFlags)}`,
     worlds ? `<h2>Physical vs virtual</h2><p class="muted">The same application and suites on a physical host and on each virtual cell; differences from the first physical column are marked.</p>${worlds}` : '',

@@ -1,6 +1,6 @@
 /** One stylesheet inlined in every page: the report is a single self-contained file per page. */
 export const STYLE = `
-:root { --passed:#2e9d4f; --failed:#d23a3a; --error:#e08a00; --skipped:#9aa0a6; --interrupted:#6b5bd2; --incomplete:#1b8a99; --notrun:#d0d7de; --ink:#1f2328; --muted:#656d76; --line:#d0d7de; }
+:root { --passed:#2e9d4f; --failed:#d23a3a; --error:#e08a00; --skipped:#9aa0a6; --interrupted:#6b5bd2; --incomplete:#1b8a99; --flaky:#c2185b; --notrun:#d0d7de; --ink:#1f2328; --muted:#656d76; --line:#d0d7de; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); margin: 20px 32px 48px; background: #fff; }
 header { border-bottom: 1px solid var(--line); padding-bottom: 8px; margin-bottom: 12px; }
@@ -21,8 +21,8 @@ table.heat td.cell small { display: block; font-size: 11px; line-height: 14px; o
 table.heat.compact td.cell { width: 30px; min-width: 30px; height: 24px; } table.heat.compact td.cell a { padding: 2px 0; } table.heat.compact td.cell b { font-size: 13px; } table.heat.compact td.cell small { display: none; } table.heat.compact th { font-size: 12px; padding: 2px 6px; }
 table.heat td.cell:hover { outline: 3px solid var(--ink); outline-offset: -3px; }
 table.heat td.empty { background: repeating-linear-gradient(45deg, #f6f8fa, #f6f8fa 4px, #fff 4px, #fff 8px); }
-.o-passed { background: var(--passed); } .o-failed { background: var(--failed); } .o-error { background: var(--error); } .o-skipped { background: var(--skipped); } .o-interrupted { background: var(--interrupted); } .o-incomplete { background: var(--incomplete); } .o-notrun { background: var(--notrun); }
-.t-passed { color: var(--passed); } .t-failed { color: var(--failed); font-weight: 600; } .t-error { color: var(--error); font-weight: 600; } .t-skipped { color: var(--skipped); } .t-interrupted { color: var(--interrupted); } .t-incomplete { color: var(--incomplete); font-weight: 600; }
+.o-passed { background: var(--passed); } .o-failed { background: var(--failed); } .o-error { background: var(--error); } .o-skipped { background: var(--skipped); } .o-interrupted { background: var(--interrupted); } .o-incomplete { background: var(--incomplete); } .o-flaky { background: repeating-linear-gradient(45deg, var(--flaky), var(--flaky) 4px, var(--passed) 4px, var(--passed) 8px); } .o-notrun { background: var(--notrun); }
+.t-passed { color: var(--passed); } .t-failed { color: var(--failed); font-weight: 600; } .t-error { color: var(--error); font-weight: 600; } .t-skipped { color: var(--skipped); } .t-interrupted { color: var(--interrupted); } .t-incomplete { color: var(--incomplete); font-weight: 600; } .t-flaky { color: var(--flaky); font-weight: 600; }
 table.problems td:first-child { white-space: nowrap; }
 tr.bad td { background: #fff5f5; }
 .banner { color: #fff; padding: 10px 14px; border-radius: 6px; margin: 10px 0 14px; font-size: 15px; }
