@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,16 @@ export function workspace(matrix: (tag: string) => string): { dir: string; file:
 
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): ResultPromise<{ reject: false; all: true }> {
   return execa(process.execPath, [CLI, ...args], { reject: false, all: true, cwd: options.cwd ?? projectRoot(), env: { CI: 'true', NO_COLOR: '1', ...options.env } });
+}
+
+/**
+ * A private parent for the harness's temp roots (BOTHWORLDS_RUN_DIR), so a test can see exactly
+ * which roots its runs leave behind: each run's root is a mkdtemp'd `bothworlds-run-XXXXXX` in it.
+ */
+export function privateRunDir(parent: string): { dir: string; roots(): string[] } {
+  const dir = join(parent, 'run');
+  mkdirSync(dir, { mode: 0o700 });
+  return { dir, roots: () => readdirSync(dir).filter((name) => name.startsWith('bothworlds-run-')) };
 }
 
 export function onlyRunDir(reports: string): string {

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { RunRecord } from '../harness/report/run-record.js';
-import { onlyRunDir, qemusWith, readJson, runCli, workspace } from './cli-helpers.js';
+import { onlyRunDir, privateRunDir, qemusWith, readJson, runCli, workspace } from './cli-helpers.js';
 
 /** The CLI as users run it: real QEMU guests, real processes, real signals. */
 describe('bothworlds run', () => {
@@ -62,7 +61,9 @@ timeout: 120s
   it('survives a SIGKILLed harness: no QEMU left, valid results, --resume runs only what is missing', async () => {
     const ws = workspace((tag) => `name: resume\napp: {command: [sleep, "2"], timeout: 60s}\ndefaults: {memory: 256M, run: "${tag}"}\naxes: {n: [1, 2, 3]}\ntimeout: 120s\n`);
     cleanups.push(ws.cleanup);
-    const first = runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--concurrency', '1']);
+    const runDir = privateRunDir(ws.dir);
+    const env = { BOTHWORLDS_RUN_DIR: runDir.dir };
+    const first = runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--concurrency', '1'], { env });
     let dir: string | undefined;
     for (let i = 0; i < 1200; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -73,17 +74,17 @@ timeout: 120s
         // not there yet
       }
     }
-    const leftBehind = join(tmpdir(), `bothworlds-${first.pid}`);
     first.kill('SIGKILL');
     await first;
     await new Promise((r) => setTimeout(r, 500));
     expect(await qemusWith(ws.tag)).toEqual([]);
-    // A SIGKILLed process cannot clean up its temp dirs; the next run sweeps them.
-    expect(existsSync(leftBehind)).toBe(true);
-    const resumed = await runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--resume', dir!]);
+    // A SIGKILLed process cannot clean up its temp root; the next run sweeps it (its lock is gone).
+    const leftBehind = runDir.roots();
+    expect(leftBehind).toHaveLength(1);
+    const resumed = await runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--resume', dir!], { env });
     expect(resumed.exitCode, resumed.all).toBe(0);
     expect(resumed.all).toMatch(/resuming: 1 cell\(s\) already finished, 2 to run/);
-    expect(existsSync(leftBehind)).toBe(false);
+    expect(runDir.roots().filter((name) => leftBehind.includes(name))).toEqual([]);
     const record = readJson<RunRecord>(join(dir!, 'results.json'));
     expect(record.cells.map((c) => c.outcome)).toEqual(['passed', 'passed', 'passed']);
   });
@@ -91,7 +92,9 @@ timeout: 120s
   it('leaves no QEMU behind when the harness is SIGKILLed mid-boot', async () => {
     const ws = workspace((tag) => `name: midboot\napp: {command: [sleep, "1"]}\ndefaults: {memory: 256M, run: "${tag}"}\ntimeout: 120s\n`);
     cleanups.push(ws.cleanup);
-    const run = runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--no-snapshot']);
+    const runDir = privateRunDir(ws.dir);
+    const env = { BOTHWORLDS_RUN_DIR: runDir.dir };
+    const run = runCli(['run', ws.file, '--reports', ws.reports, '--plain', '--no-snapshot'], { env });
     for (let i = 0; i < 600 && (await qemusWith(ws.tag)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await qemusWith(ws.tag)).length).toBeGreaterThan(0);
     run.kill('SIGKILL');
@@ -99,10 +102,10 @@ timeout: 120s
     // QEMU runs under setpriv --pdeathsig KILL: it dies with the harness, whatever state it was in.
     for (let i = 0; i < 40 && (await qemusWith(ws.tag)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await qemusWith(ws.tag)).toEqual([]);
-    // Its temp dirs cannot go with it; the next bothworlds command sweeps them.
-    const leftBehind = join(tmpdir(), `bothworlds-${run.pid}`);
-    await runCli(['list', ws.file]);
-    expect(existsSync(leftBehind)).toBe(false);
+    // Its temp root cannot go with it; the next bothworlds command sweeps it.
+    expect(runDir.roots()).toHaveLength(1);
+    await runCli(['list', ws.file], { env });
+    expect(runDir.roots()).toEqual([]);
   });
 
   it('stops gracefully on Ctrl+C: running cells recorded as interrupted, exit 130, nothing left behind', async () => {
