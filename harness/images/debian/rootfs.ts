@@ -77,7 +77,7 @@ export interface CustomiseInputs {
   modulesDir: string;
 }
 
-/** Make a bootstrapped root a bothworlds guest: overlay files, kernel modules, networkd, masked units. */
+/** Make a bootstrapped root a bothworlds guest: overlay files, kernel modules, masked units. */
 export async function customiseRoot(root: string, inputs: CustomiseInputs): Promise<void> {
   cpSync(inputs.overlay, root, { recursive: true, force: true });
   // /opt/bothworlds/bin is filled at each cold boot from the initramfs (harness/images/debian/initramfs/init).
@@ -99,12 +99,6 @@ export async function customiseRoot(root: string, inputs: CustomiseInputs): Prom
     for (const wants of listDir(join(root, 'etc/systemd/system'))) {
       if (wants.endsWith('.wants')) rmSync(join(root, 'etc/systemd/system', wants, unit), { force: true });
     }
-  }
-  // systemd-networkd brings up the NIC (rootfs/etc/systemd/network); wait-online stays off, boot does not wait for it.
-  for (const [target, unit] of [['multi-user.target.wants', 'systemd-networkd.service'], ['sockets.target.wants', 'systemd-networkd.socket']] as const) {
-    mkdirSync(join(root, 'etc/systemd/system', target), { recursive: true });
-    rmSync(join(root, 'etc/systemd/system', target, unit), { force: true });
-    symlinkSync(`/lib/systemd/system/${unit}`, join(root, 'etc/systemd/system', target, unit));
   }
   for (const script of listDir(join(root, 'usr/lib/bothworlds'))) chmodSync(join(root, 'usr/lib/bothworlds', script), 0o755);
   if (!existsSync(join(root, 'sbin/hwclock'))) throw new InfrastructureError('IMAGE_BUILD', 'the image has no /sbin/hwclock (util-linux-extra): guest-set-time would not work');
