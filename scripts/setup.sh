@@ -71,6 +71,8 @@ if [[ ! -f $stamp ]] || [[ -n $(find harness suites bench -newer "$stamp" -name 
     touch "$stamp"
   else
     say "warning: TypeScript reported type errors (dist/ was emitted anyway)"
+    # In CI a type error is a failure, not a warning.
+    if [[ ${CI:-} == true ]]; then exit 1; fi
   fi
 fi
 

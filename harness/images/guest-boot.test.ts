@@ -49,7 +49,7 @@ describe('default guest image booted under TCG', () => {
     const beats = heartbeat.lines.map((line) => /^hb (\d+) (\d+) (\d+)$/.exec(line));
     expect(beats.every(Boolean)).toBe(true);
     const seqs = beats.map((m) => Number(m![1]));
-    const monotonic = beats.map((m) => BigInt(m![2]));
+    const monotonic = beats.map((m) => BigInt(m![2]!));
     for (let i = 1; i < seqs.length; i++) {
       expect(seqs[i]).toBe(seqs[i - 1]! + 1);
       expect(monotonic[i]! > monotonic[i - 1]!).toBe(true);

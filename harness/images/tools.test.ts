@@ -56,9 +56,9 @@ describe('guest tools on the host', () => {
     expect(Number(parsed[0]![1])).toBeGreaterThan(0);
     for (let i = 1; i < parsed.length; i++) {
       expect(Number(parsed[i]![1])).toBe(Number(parsed[i - 1]![1]) + 1);
-      expect(BigInt(parsed[i]![2]) > BigInt(parsed[i - 1]![2])).toBe(true);
+      expect(BigInt(parsed[i]![2]!) > BigInt(parsed[i - 1]![2]!)).toBe(true);
     }
-    const realtimeMs = Number(BigInt(parsed.at(-1)![3]) / 1_000_000n);
+    const realtimeMs = Number(BigInt(parsed.at(-1)![3]!) / 1_000_000n);
     expect(Math.abs(realtimeMs - Date.now())).toBeLessThan(10_000);
   });
 
@@ -85,7 +85,9 @@ describe('guest tools on the host', () => {
     const started = await execa(tools.memIntegrity, ['start', dir, '--mib', '8', '--rate-mib', '64', '--max-seconds', '60']);
     expect(started.stdout).toMatch(/^mem-integrity ready pid=\d+ pages=2048$/);
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-    scope.register({ name: 'bw-mem-integrity', kind: 'process', dispose: async () => void execa(tools.memIntegrity, ['stop', dir], { reject: false }), disposeSync: () => void process.kill(pid, 'SIGKILL') });
+    scope.register({ name: 'bw-mem-integrity', kind: 'process', dispose: async () => {
+        await execa(tools.memIntegrity, ['stop', dir], { reject: false });
+      }, disposeSync: () => void process.kill(pid, 'SIGKILL') });
     const verify = async (seq: number) => JSON.parse((await execa(tools.memIntegrity, ['verify', dir, String(seq), '10000'])).stdout) as Record<string, number | string>;
     const clean = await verify(1);
     expect(clean).toMatchObject({ seq: '1', pages: 2048, bad_pages: 0, total_bad: 0, first_bad_page: -1 });

@@ -191,9 +191,11 @@ describe('QmpClient against a real QEMU', () => {
 
   it('refuses a peer that is not QMP (the human monitor) with QmpProtocolError', async () => {
     const socket = join(registeredTempDir(scope, 'bw-hmp-'), 'hmp.sock');
-    spawnRegistered(scope, process.env.BOTHWORLDS_QEMU ?? 'qemu-system-x86_64', ['-machine', 'none', '-nodefaults', '-display', 'none', '-monitor', `unix:${socket},server=on,wait=off`]);
+    const hmp = spawnRegistered(scope, process.env.BOTHWORLDS_QEMU ?? 'qemu-system-x86_64', ['-machine', 'none', '-nodefaults', '-display', 'none', '-monitor', `unix:${socket},server=on,wait=off`]);
     const error = await QmpClient.connect(socket, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QmpProtocolError);
+    // Refused while the monitor was up, not because QEMU had gone.
+    expect(hmp.exitCode).toBeNull();
     expect((error as QmpProtocolError).code).toBe('QMP_PROTOCOL');
   });
 

@@ -35,7 +35,11 @@ export class CellGuard {
 
   /** Also stop when this resolves (a machine's `lost` promise). */
   watch(lost: Promise<Error> | undefined): void {
-    void lost?.then((error) => this.stop(error));
+    // `lost` never rejects by contract; were it to, the cell stops all the same.
+    lost?.then(
+      (error) => this.stop(error),
+      (error: unknown) => this.stop(error instanceof Error ? error : new Error(String(error))),
+    );
   }
 
   run<T>(work: Promise<T>): Promise<T> {

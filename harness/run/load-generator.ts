@@ -60,7 +60,10 @@ export class LoadGenerator {
     const child = await spawnLocal(argv, { env, onData: (_stream, chunk) => this.take(chunk.toString()) });
     this.child = child;
     output.push('harness', `load generator started: ${argv.join(' ')}`);
-    void child.exited.then((result) => this.exited(result));
+    child.exited.then(
+      (result) => this.exited(result),
+      (error: unknown) => output.push('harness', `load generator: ${String(error)}`),
+    );
   }
 
   private exited(result: ExecResult): void {

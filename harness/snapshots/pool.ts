@@ -111,7 +111,13 @@ export class SnapshotPool {
       this.donors.set(key, resolve);
     }
     this.decisions.set(key, decision);
-    if (decision.kind === 'snapshot') void decision.ready.then((s) => s && !disk && decision.remaining > 0 && this.prestart(key, launch, s));
+    // `ready` only resolves (undefined when the donor failed); prestart is a best-effort speed-up.
+    if (decision.kind === 'snapshot') {
+      decision.ready.then(
+        (s) => s && !disk && decision.remaining > 0 && this.prestart(key, launch, s),
+        () => undefined,
+      );
+    }
     return decision;
   }
 

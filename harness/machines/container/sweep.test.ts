@@ -20,7 +20,7 @@ setInterval(() => {}, 1000);`;
     const harness = execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, env: { TESTCONTAINERS_RYUK_DISABLED: 'true' } });
     const id = await new Promise<string>((resolve, reject) => {
       harness.stdout!.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-      void harness.then((r) => reject(new Error(`the stand-in harness exited: ${r.stderr}`)));
+      harness.then((r) => reject(new Error(`the stand-in harness exited: ${r.stderr}`)), reject);
     });
     try {
       const labels = JSON.parse((await execa('docker', ['inspect', '--format', '{{json .Config.Labels}}', id])).stdout) as Record<string, string>;

@@ -24,7 +24,8 @@ export async function tailConsole(path: string, lines: LineBuffer, scope: Resour
       await new Promise((r) => setTimeout(r, 50).unref());
     }
   };
-  void poll();
+  // Only lines.feed can throw past the loop's own catch: the tail stops, the cell goes on without it.
+  poll().catch((error: unknown) => lines.feed('console', Buffer.from(`\n[bothworlds: console tail stopped: ${String(error)}]\n`)));
   scope.register({
     name: `console log ${path}`,
     kind: 'other',

@@ -37,7 +37,7 @@ console.log('defined'); setInterval(() => {}, 1000);`;
     try {
       await new Promise<void>((resolve, reject) => {
         harness.stdout!.on('data', () => resolve());
-        void harness.then((r) => reject(new Error(r.stderr)));
+        harness.then((r) => reject(new Error(r.stderr)), reject);
       });
       await virsh(uri, ['define', join(dir, 'orphan.xml')]);
       writeFileSync(join(dir, 'kept.xml'), withOwnerMetadata(tinyDomain(kept)));

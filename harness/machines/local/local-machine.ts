@@ -106,9 +106,10 @@ class LocalMachine implements StartedMachine, HostShell {
         reaper.disarm();
       },
     });
-    void child.exited.then(() => {
+    const flush = () => {
       if (source) this.output.flush(source);
-    });
+    };
+    child.exited.then(flush, flush);
     return child;
   }
 

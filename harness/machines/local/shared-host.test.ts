@@ -50,7 +50,7 @@ setInterval(() => {}, 1000);`;
     const harness = execa(process.execPath, ['--input-type=module', '-e', script], { reject: false });
     const pgid = await new Promise<number>((resolve, reject) => {
       harness.stdout!.on('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      void harness.then((r) => reject(new Error(`the stand-in harness exited: ${r.stderr}`)));
+      harness.then((r) => reject(new Error(`the stand-in harness exited: ${r.stderr}`)), reject);
     });
     expect((await groupMembers(pgid)).length).toBeGreaterThanOrEqual(3); // sh and two sleeps
     harness.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
-import { attachCleanupError, type InfrastructureError } from '../../core/errors.js';
+import { attachCleanupError, InfrastructureError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
 import { ResourceScope, rootScope } from '../../run/resources.js';
 import { LineBuffer } from '../line-source.js';
@@ -150,9 +150,11 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
   }
 
   private watch(instance: QemuInstance): void {
-    void instance.lost.then((error) => {
+    const lost = (error: InfrastructureError) => {
       if (!this.stopped && instance === this.current) this.reportLost(error);
-    });
+    };
+    // `lost` never rejects by contract; were it to, that is a loss too.
+    instance.lost.then(lost, (error: unknown) => lost(error instanceof InfrastructureError ? error : new InfrastructureError('QEMU_LOST', String(error), { cause: error })));
   }
 }
 

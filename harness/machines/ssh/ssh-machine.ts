@@ -118,7 +118,10 @@ class SshMachine implements StartedMachine, HostShell {
     let timedOut = false;
     const stopRemote = (): void => {
       if (run.closed()) return;
-      void this.signal(run.pid, 'KILL').finally(() => run.channel.close());
+      // On a dropped connection the signal cannot be sent (it rejects); the remote guard kills the process then.
+      this.signal(run.pid, 'KILL')
+        .finally(() => run.channel.close())
+        .catch(() => undefined);
     };
     const timer = options.timeoutMs ? setTimeout(() => ((timedOut = true), stopRemote()), options.timeoutMs) : undefined;
     timer?.unref();
@@ -164,16 +167,23 @@ class SshMachine implements StartedMachine, HostShell {
       if (run.closed()) return;
       await this.signal(run.pid, signal);
       if (signal === 'TERM') {
-        const escalate = setTimeout(() => void this.signal(run.pid, 'KILL'), KILL_GRACE_MS);
+        // A dropped connection rejects the signal: the remote guard kills the process then.
+        const escalate = setTimeout(() => {
+          this.signal(run.pid, 'KILL').catch(() => undefined);
+        }, KILL_GRACE_MS);
         await finished;
         clearTimeout(escalate);
       } else await finished;
     };
     const handle = this.scope.register({ name: `remote process ${run.pid} (${command.join(' ')}) on ${this.host.name}`, kind: 'process', dispose: () => kill('TERM') });
-    void finished.then(() => {
-      if (options.toOutput) this.output.flush('app');
-      handle.release();
-    });
+    // A failed run reaches the caller through wait(); here only the bookkeeping.
+    finished.then(
+      () => {
+        if (options.toOutput) this.output.flush('app');
+        handle.release();
+      },
+      () => handle.release(),
+    );
     return {
       pid: run.pid,
       wait: (timeoutMs) => withDeadline(finished, timeoutMs, `remote process ${run.pid} (${command.join(' ')}) to exit`),

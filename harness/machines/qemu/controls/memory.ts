@@ -123,9 +123,13 @@ function watchOfflining(machine: QemuMachine, stallMs: number): { stalled: Promi
         reject(new OfflineStalled(`no memory block went offline for ${stallMs} ms (${online} online)`));
         return;
       }
-      if (!stopped) timer = setTimeout(() => void tick(), 250);
+      if (!stopped) {
+        timer = setTimeout(() => {
+          tick().catch(reject);
+        }, 250);
+      }
     };
-    void tick();
+    tick().catch(reject);
   });
   stalled.catch(() => undefined);
   return {
