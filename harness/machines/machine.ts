@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Backend } from '../model/machine-spec.js';
 import type { MachineFacts } from '../model/facts.js';
 import type { ConsoleLine, Metrics, Series } from '../model/index.js';
+import type { ExecResult } from '../model/exec-result.js';
 
 export interface ExecOptions {
   timeoutMs?: number;
@@ -11,16 +12,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
 }
 
-/** Same shape whether the command succeeded or not (execa's lesson). */
-export interface ExecResult {
-  command: string[];
-  exitCode: number | null;
-  signal?: string;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-}
+// Lives in model/ so the guest agent client (qga/, below machines/) can use it; re-exported for backends.
+export type { ExecResult } from '../model/exec-result.js';
 
 /** A process left running on the machine (the application under test). */
 export interface BackgroundProcess {

@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { ConfigError, DeadlineError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
 import { abortable, connectUnixSocket, JsonLineSplitter } from '../qmp/transport.js';
-import type { ExecResult } from '../machines/machine.js';
+import type { ExecResult } from '../model/exec-result.js';
 import { AgentDisconnectedError, AgentError, AgentSilentError } from './errors.js';
 import { runToCompletion, guestExecArguments } from './exec.js';
 import { readGuestFile, writeGuestFile } from './files.js';

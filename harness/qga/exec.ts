@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExecResult } from '../machines/machine.js';
+import type { ExecResult } from '../model/exec-result.js';
 import type { GuestExecStatus } from './client.js';
 
 /** What exec needs from the agent; keeps this file free of the transport. */

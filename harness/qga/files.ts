@@ -1,5 +1,5 @@
 import { attachCleanupError } from '../core/errors.js';
-import type { ExecResult } from '../machines/machine.js';
+import type { ExecResult } from '../model/exec-result.js';
 import { AgentError } from './errors.js';
 
 /** What file transfer needs from the agent. */
