@@ -64,11 +64,16 @@ axes:
       expect(first.stderr).toContain('reports: ');
 
       const dir = onlyRunDir(ws.reports);
-      const failed = readJson<RunRecord>(join(dir, 'results.json')).cells.filter((c) => c.outcome === 'failed').map((c) => c.id);
+      const failed = readJson<RunRecord>(join(dir, 'results.json'))
+        .cells.filter((c) => c.outcome === 'failed')
+        .map((c) => c.id);
       expect(failed).toHaveLength(1);
       const rerun = await runCli(['run', ws.file, '--reports', join(ws.dir, 'rerun'), '--rerun-failed', dir, '--json']);
       expect(rerun.exitCode, rerun.all).toBe(1);
-      const finished = rerun.stdout.split('\n').map((l) => JSON.parse(l) as Record<string, any>).filter((e) => e.event === 'cell-finished');
+      const finished = rerun.stdout
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>)
+        .filter((e) => e.event === 'cell-finished');
       expect(finished.map((e) => e.id)).toEqual(failed);
     });
 
@@ -88,7 +93,11 @@ axes:
     it('run --only and --filter pick cells by id glob and by expression', async () => {
       const only = await runCli(['run', ws.file, '--reports', join(ws.dir, 'only'), '--only', 'local-ok-*', '--only', 'local-other-*', '--plain']);
       expect(only.exitCode, only.all).toBe(0);
-      expect(readJson<RunRecord>(join(onlyRunDir(join(ws.dir, 'only')), 'results.json')).cells.map((c) => c.axes.case).sort()).toEqual(['ok', 'other']);
+      expect(
+        readJson<RunRecord>(join(onlyRunDir(join(ws.dir, 'only')), 'results.json'))
+          .cells.map((c) => c.axes.case)
+          .sort(),
+      ).toEqual(['ok', 'other']);
       const filtered = await runCli(['run', ws.file, '--reports', join(ws.dir, 'filter'), '--filter', 'case == "fail"', '--plain']);
       expect(filtered.exitCode, filtered.all).toBe(1);
       expect(readJson<RunRecord>(join(onlyRunDir(join(ws.dir, 'filter')), 'results.json')).cells.map((c) => c.axes.case)).toEqual(['fail']);
@@ -99,11 +108,13 @@ axes:
 
     it('on GitHub Actions a failed cell is an ::error annotation and summary.md links the HTML report', async () => {
       const reports = join(ws.dir, 'gha');
-      const result = await runCli(['run', ws.file, '--reports', reports, '--plain', '--filter', 'case == "fail"'], { env: { GITHUB_ACTIONS: 'true', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '7' } });
+      const result = await runCli(['run', ws.file, '--reports', reports, '--plain', '--filter', 'case == "fail"'], {
+        env: { GITHUB_ACTIONS: 'true', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '7' },
+      });
       expect(result.exitCode, result.all).toBe(1);
       expect(result.stdout).toMatch(/^::error title=bothworlds failed%3A local-fail-[0-9a-f]+::local-fail-[0-9a-f]+: /m);
       const summary = readFileSync(join(onlyRunDir(reports), 'summary.md'), 'utf8');
-      expect(summary).toContain('[HTML report](index.html) · [this run\'s artifacts](https://github.com/acme/app/actions/runs/7)');
+      expect(summary).toContain("[HTML report](index.html) · [this run's artifacts](https://github.com/acme/app/actions/runs/7)");
     });
   });
 });

@@ -8,7 +8,13 @@ import { projectRoot } from '../harness/core/project-root.js';
 import { expandChecked, loadCheckedMatrix, requireCells } from '../harness/cli/load-checked.js';
 
 const root = projectRoot();
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 interface Block {
   file: string;
@@ -91,12 +97,16 @@ describe('the code blocks of the README and docs/', () => {
 
   // The README's test-file examples, run as a user would: vitest's defaults, nothing but the block.
   const vitestBlocks = ts.filter((b) => b.file === 'README.md' && b.body.includes("from 'vitest'"));
-  it.each(vitestBlocks.map((b) => [named(b), b] as const))('README %s passes under vitest as written', async (_, block) => {
-    const dir = mkdtempSync(join(inTree, 'run-'));
-    writeFileSync(join(dir, 'example.test.ts'), block.body);
-    writeFileSync(join(dir, 'vitest.config.ts'), "export default { test: { include: ['example.test.ts'] } };\n");
-    const result = await execa('npx', ['vitest', 'run', '--root', dir], { cwd: root, reject: false, all: true, env: { CI: 'true', NO_COLOR: '1' } });
-    expect(result.exitCode, result.all).toBe(0);
-    expect(result.all).toMatch(/Tests {2}1 passed/);
-  }, 420_000);
+  it.each(vitestBlocks.map((b) => [named(b), b] as const))(
+    'README %s passes under vitest as written',
+    async (_, block) => {
+      const dir = mkdtempSync(join(inTree, 'run-'));
+      writeFileSync(join(dir, 'example.test.ts'), block.body);
+      writeFileSync(join(dir, 'vitest.config.ts'), "export default { test: { include: ['example.test.ts'] } };\n");
+      const result = await execa('npx', ['vitest', 'run', '--root', dir], { cwd: root, reject: false, all: true, env: { CI: 'true', NO_COLOR: '1' } });
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.all).toMatch(/Tests {2}1 passed/);
+    },
+    420_000,
+  );
 });

@@ -51,7 +51,8 @@ describe('the packed package, installed', () => {
   });
 
   it('import { defineCell, runOneCell } from "bothworlds" runs a cell', async () => {
-    const script = "import { defineCell, runOneCell } from 'bothworlds'; const r = await runOneCell(defineCell({ backend: 'local', app: { command: ['sh', '-c', 'echo hi'] } })); console.log(r.outcome);";
+    const script =
+      "import { defineCell, runOneCell } from 'bothworlds'; const r = await runOneCell(defineCell({ backend: 'local', app: { command: ['sh', '-c', 'echo hi'] } })); console.log(r.outcome);";
     const result = await inProject(process.execPath, ['--input-type=module', '-e', script]);
     expect([result.exitCode, result.stdout], result.all).toEqual([0, 'passed']);
   });

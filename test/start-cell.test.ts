@@ -22,7 +22,12 @@ describe('startCell', () => {
     {
       await using vm = await startCell({
         machine: { cpu: 'max', vcpus: 1, maxvcpus: 2, memory: '512M', accel: 'tcg' },
-        app: { command: ['sh', '-c', 'mkdir -p /tmp/www && echo "hello from $(hostname)" > /tmp/www/index.html && echo serving && exec busybox httpd -f -p 8080 -h /tmp/www'], ready: 'serving', ports: [8080], timeout: '30s' },
+        app: {
+          command: ['sh', '-c', 'mkdir -p /tmp/www && echo "hello from $(hostname)" > /tmp/www/index.html && echo serving && exec busybox httpd -f -p 8080 -h /tmp/www'],
+          ready: 'serving',
+          ports: [8080],
+          timeout: '30s',
+        },
       });
       name = vm.cell.id;
       expect((await vm.exec(['nproc'])).stdout.trim()).toBe('1');

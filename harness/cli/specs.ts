@@ -9,7 +9,7 @@ export const SPECS = {
     args: 'FILE',
     options: {
       only: { type: 'string', multiple: true, value: 'ID|GLOB', description: 'run only the cells whose id matches (exact, or a glob with * and ?)' },
-      filter: { type: 'string', value: 'EXPR', description: "run only the cells for which a constraint expression holds, e.g. 'vcpus >= 2 and cpu != \"max\"'" },
+      filter: { type: 'string', value: 'EXPR', description: 'run only the cells for which a constraint expression holds, e.g. \'vcpus >= 2 and cpu != "max"\'' },
       'rerun-failed': { type: 'string', value: 'DIR', description: 'run only the failed, error, incomplete and interrupted cells of an earlier run folder' },
       shard: { type: 'string', value: 'k/n', description: 'run the k-th of n balanced, deterministic shards' },
       resume: { type: 'string', value: 'DIR', description: 'continue a run folder: run only the cells it has no result for' },

@@ -13,7 +13,10 @@ export interface CellSelection {
 }
 
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -27,7 +30,14 @@ export function selectCells(cells: Cell[], selection: CellSelection): Cell[] {
     const patterns = selection.only.map((text) => ({ text, regexp: globToRegExp(text) }));
     for (const p of patterns) {
       if (!cells.some((c) => p.regexp.test(c.id))) {
-        throw new ConfigError('CLI_OPTION', `--only "${p.text}" matches none of the matrix's ${cells.length} cell(s)${didYouMean(p.text, cells.map((c) => c.id))}; \`bothworlds list FILE\` shows their ids`, { details: { flag: 'only', value: p.text } });
+        throw new ConfigError(
+          'CLI_OPTION',
+          `--only "${p.text}" matches none of the matrix's ${cells.length} cell(s)${didYouMean(
+            p.text,
+            cells.map((c) => c.id),
+          )}; \`bothworlds list FILE\` shows their ids`,
+          { details: { flag: 'only', value: p.text } },
+        );
       }
     }
     kept = kept.filter((c) => patterns.some((p) => p.regexp.test(c.id)));
@@ -41,7 +51,8 @@ export function selectCells(cells: Cell[], selection: CellSelection): Cell[] {
     }
     kept = kept.filter((cell) => {
       const verdict = test({ backend: cell.backend, ...cell.axes });
-      if (verdict instanceof Error) throw new ConfigError('CLI_OPTION', `--filter "${selection.filter}" on cell ${cell.id}: ${verdict.message}`, { details: { flag: 'filter', value: selection.filter } });
+      if (verdict instanceof Error)
+        throw new ConfigError('CLI_OPTION', `--filter "${selection.filter}" on cell ${cell.id}: ${verdict.message}`, { details: { flag: 'filter', value: selection.filter } });
       return Boolean(verdict);
     });
   }

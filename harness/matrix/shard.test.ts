@@ -21,7 +21,12 @@ describe('shards', () => {
     const shards = Array.from({ length: total }, (_, i) => selectShard(cells, { index: i + 1, total }));
     const sizes = shards.map((s) => s.length);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-    expect(shards.flat().map((c) => c.id).sort()).toEqual(cells.map((c) => c.id).sort());
+    expect(
+      shards
+        .flat()
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(cells.map((c) => c.id).sort());
   });
 
   it('is deterministic: the same assignment whatever order the cells come in', () => {

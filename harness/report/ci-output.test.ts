@@ -7,7 +7,7 @@ describe('what a CI shows', () => {
   it('summary.md links the HTML report, and the run page on GitHub Actions', () => {
     const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '42' };
     const md = buildMarkdown(fixtureRecord(), { htmlReport: 'index.html', ...ciRunLink(env) });
-    expect(md).toContain('Full report: [HTML report](index.html) · [this run\'s artifacts](https://github.com/acme/app/actions/runs/42)');
+    expect(md).toContain("Full report: [HTML report](index.html) · [this run's artifacts](https://github.com/acme/app/actions/runs/42)");
     expect(ciRunLink({})).toEqual({});
     expect(ciRunLink({ ...env, GITHUB_RUN_ID: '42)[x](http://evil' })).toEqual({});
   });

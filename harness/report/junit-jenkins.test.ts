@@ -23,7 +23,9 @@ async function validate(xml: string): Promise<void> {
 
 type Case = { name: string; time: string; failure?: { '#text'?: string }; error?: { type: string }; skipped?: unknown };
 const casesOf = (xml: string): Case[] =>
-  (new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['testsuite', 'testcase'].includes(n) }).parse(xml) as { testsuites: { testsuite: Array<{ testcase: Case[] }> } }).testsuites.testsuite.flatMap((s) => s.testcase);
+  (
+    new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['testsuite', 'testcase'].includes(n) }).parse(xml) as { testsuites: { testsuite: Array<{ testcase: Case[] }> } }
+  ).testsuites.testsuite.flatMap((s) => s.testcase);
 
 /** An error cell whose two suites passed before QEMU died; suites overlap in time (each timed from its own start). */
 function errorRecord(): RunRecord {
@@ -45,10 +47,7 @@ function errorRecord(): RunRecord {
       id: 'qemu-max-vcpus4-aaaaaa',
       outcome: 'failed',
       reason: 'app exited with code 1, expected 0',
-      log: [
-        ...Array.from({ length: 30 }, (_, i) => ({ t: i, source: 'app' as const, text: `app line ${i}` })),
-        { t: 40, source: 'console', text: 'Kernel panic <b> ]]> here' },
-      ],
+      log: [...Array.from({ length: 30 }, (_, i) => ({ t: i, source: 'app' as const, text: `app line ${i}` })), { t: 40, source: 'console', text: 'Kernel panic <b> ]]> here' }],
     }),
   ];
   record.cellIds = record.cells.map((c) => c.id);
