@@ -8,7 +8,7 @@ import { waitForSystemd } from '../harness/images/debian/settle.js';
 import { probeKvm } from '../harness/machines/qemu/accel.js';
 import { startQemuMachine } from '../harness/machines/qemu/machine.js';
 import { SnapshotPool } from '../harness/snapshots/pool.js';
-import { ResourceScope } from '../harness/run/resources.js';
+import { ResourceScope } from '../harness/core/scope.js';
 
 /**
  * The debian-12 image's costs: cold build (a private cache folder, so nothing shared is removed),

@@ -1,5 +1,5 @@
 import { DEFAULT_MACHINE } from '../harness/model/machine-spec.js';
-import { ResourceScope } from '../harness/run/resources.js';
+import { ResourceScope } from '../harness/core/scope.js';
 import { startQemuMachine } from '../harness/machines/qemu/machine.js';
 import { onlineCpus } from '../harness/machines/guest-view.js';
 import { summarise, type BenchLine } from './stats.js';

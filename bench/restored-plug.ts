@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MACHINE, type MachineSpec } from '../harness/model/machine-spec.js';
-import { ResourceScope } from '../harness/run/resources.js';
+import { ResourceScope } from '../harness/core/scope.js';
 import { ensureDefaultImage } from '../harness/images/default-image.js';
 import { probeKvm } from '../harness/machines/qemu/accel.js';
 import { SnapshotPool } from '../harness/snapshots/pool.js';

@@ -9,7 +9,7 @@ export type { StartCellInput, StartedCell } from './fixture/start-cell.js';
 export { startQemuMachine } from './machines/qemu/machine.js';
 export type { QemuMachine } from './machines/qemu/machine.js';
 export { SnapshotPool } from './snapshots/pool.js';
-export { ResourceScope, rootScope } from './run/resources.js';
+export { ResourceScope, rootScope } from './core/scope.js';
 export * from './core/errors.js';
 export type * from './model/index.js';
 export type { StartedMachine, MachineControls, ExecResult } from './machines/machine.js';

@@ -5,7 +5,7 @@ import { ensureDefaultImage } from './images/default-image.js';
 import { ensureTools } from './images/tools.js';
 import { probeKvm } from './machines/qemu/accel.js';
 import { resolveAppFiles } from './matrix/app-files.js';
-import { rootScope } from './run/resources.js';
+import { rootScope } from './core/scope.js';
 import { runCell } from './run/cell-runner.js';
 import { createMachineFactory } from './run/start-machine.js';
 import { loadSuitesForCell } from './suite/registry.js';

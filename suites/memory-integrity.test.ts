@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { at, defineCell, runOneCell } from '../harness/index.js';
 import { projectRoot } from '../harness/core/project-root.js';
-import { ResourceScope } from '../harness/run/resources.js';
+import { ResourceScope } from '../harness/core/scope.js';
 import { DEFAULT_MACHINE } from '../harness/model/machine-spec.js';
 import type { CellResult, SuiteResult } from '../harness/model/result.js';
 import { startQemuMachine, type QemuMachine } from '../harness/machines/qemu/machine.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { GuestAgent } from '../qga/client.js';
-import type { ResourceScope } from '../run/resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import type { GuestImage } from './default-image.js';
 
 /** A guest booted from a plain QEMU command line (TCG), independent of the harness's QEMU machine. */

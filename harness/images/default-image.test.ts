@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../core/project-root.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { ensureDefaultImage, planDefaultImage, type GuestImage } from './default-image.js';
 
 /** A cold build into a private cache dir, then cache hits and hash changes. */

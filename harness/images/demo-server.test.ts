@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDeadline } from '../core/deadline.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { ensureTools } from './tools.js';
 
 /** examples/demo-server is a normal Linux daemon: it runs on the host as in the guest. */

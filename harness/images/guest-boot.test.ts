@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../core/deadline.js';
 import { QmpClient } from '../qmp/client.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { bootPlainGuest, connectAgent, readPortLines } from './boot.test-helper.js';
 import { ensureDefaultImage, type GuestImage } from './default-image.js';
 import { PAYLOAD_DIR, withPayload } from './payload.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { hashFile } from './hash.js';
 import { createOverlay } from './overlay.js';
 

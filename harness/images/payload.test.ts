@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { buildAtomically } from './atomic-dir.js';
 import { ensureDefaultImage, type GuestImage } from './default-image.js';
 import { sharedLibraries } from './libraries.js';

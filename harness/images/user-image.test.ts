@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { DEFAULT_MACHINE } from '../model/machine-spec.js';
 import { InfrastructureError } from '../core/errors.js';
 import { startQemuMachine } from '../machines/qemu/machine.js';

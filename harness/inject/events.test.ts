@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { DEFAULT_MACHINE } from '../model/machine-spec.js';
 import type { EventRecord } from '../model/result.js';
 import type { TimelineEvent } from '../model/cell.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { LineBuffer, LineSplitter, MAX_LINE_CHARS } from './line-source.js';
 import { startLocalMachine } from './local/index.js';
 

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DeadlineError } from '../core/errors.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { registeredTempDir, startHostAgent, startQemu } from '../qmp/test-support.js';
 import { QmpClient } from '../qmp/client.js';
 import { GuestAgent } from './client.js';

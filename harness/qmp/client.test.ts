@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DeadlineError } from '../core/errors.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { QmpClient, type QmpEvent } from './client.js';
 import { QMP_COMMAND_NAMES } from './commands.js';
 import { QmpDisconnectedError, QmpExecuteError, QmpProtocolError } from './errors.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { QmpClient } from './client.js';
 import type { MigrationInfo, MigrationRamStats, PcDimmDeviceInfo } from './commands.js';
 import { eventData } from './events.js';

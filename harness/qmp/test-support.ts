@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import type { ResourceScope } from '../run/resources.js';
+import type { ResourceScope } from '../core/scope.js';
 
 /**
  * Helpers for the QMP and guest-agent tests: real processes and temp dirs, each registered in

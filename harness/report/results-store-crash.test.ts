@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import ts from 'typescript';
 import { pollUntil } from '../core/deadline.js';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { ResultsStore, readResults } from './results-store.js';
 import { fixtureCell, fixtureRecord } from './fixture.test-helper.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { writeReports } from './write-all.js';
 import { CHROMIUM, screenshotPage } from './screenshot.js';
 import { fixtureRecord } from './fixture.test-helper.js';

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { withDeadline } from '../core/deadline.js';
 import { InfrastructureError, UnsupportedError } from '../core/errors.js';
-import type { ResourceScope } from '../run/resources.js';
+import type { ResourceScope } from '../core/scope.js';
 
 export const CHROMIUM = process.env.BOTHWORLDS_CHROMIUM ?? '/usr/bin/chromium';
 

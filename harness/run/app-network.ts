@@ -1,7 +1,7 @@
 import type { Cell } from '../model/cell.js';
 import type { StartedMachine } from '../machines/machine.js';
 import type { Probe } from '../net/prober.js';
-import type { ResourceScope } from './resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import { MigrationWindows, measureClientDowntime } from './client-downtime.js';
 import { openGuestPorts, type OpenPorts } from './guest-ports.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -7,7 +7,7 @@ import type { Outcome } from '../model/outcome.js';
 import { worstOutcome } from '../model/outcome.js';
 import type { CellResult, EventRecord, ErrorInfo, SuiteResult } from '../model/result.js';
 import type { StartedMachine } from '../machines/machine.js';
-import type { ResourceScope } from './resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import { CellGuard, InterruptedError } from './guard.js';
 import { SuiteSession, type LoadedSuite } from '../suite/session.js';
 import { coldBootReason, unmetNeeds } from '../suite/needs.js';

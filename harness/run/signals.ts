@@ -1,4 +1,4 @@
-import { rootScope } from './resources.js';
+import { rootScope } from '../core/scope.js';
 
 export interface InterruptHandling {
   /** Aborted on the first Ctrl+C / SIGTERM: finish gracefully. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { UnsupportedError } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
 import type { StartedMachine } from '../machines/machine.js';
-import type { ResourceScope } from './resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import type { KvmProbe } from '../machines/qemu/accel.js';
 import { startQemuMachine } from '../machines/qemu/machine.js';
 import type { HostPool } from '../machines/hosts/pool.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../model/machine-spec.js';
 import { ensureDefaultImage } from '../images/default-image.js';
 import { ensureDistroImage } from '../images/debian/image.js';

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineSpec } from '../model/machine-spec.js';
-import type { ResourceScope } from '../run/resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import { qemuVersion } from '../machines/qemu/binary.js';
 import { startQemuMachine, type QemuLaunch, type QemuMachine } from '../machines/qemu/machine.js';
 import { waitForSystemd } from '../images/debian/settle.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResourceScope } from '../run/resources.js';
+import { ResourceScope } from '../core/scope.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../model/machine-spec.js';
 import { ensureDefaultImage } from '../images/default-image.js';
 import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';

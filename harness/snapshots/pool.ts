@@ -5,7 +5,7 @@ import { attachCleanupError, categoryOf, InfrastructureError } from '../core/err
 import { cacheDir } from '../core/cache-dir.js';
 import { metric } from '../model/metrics.js';
 import type { MachineSpec } from '../model/machine-spec.js';
-import { ResourceScope, rootScope } from '../run/resources.js';
+import { ResourceScope, rootScope } from '../core/scope.js';
 import { qemuVersion } from '../machines/qemu/binary.js';
 import type { KvmProbe } from '../machines/qemu/accel.js';
 import { raceExit, type QemuInstance } from '../machines/qemu/instance.js';

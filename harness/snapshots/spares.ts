@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { ResourceScope } from '../run/resources.js';
+import type { ResourceScope } from '../core/scope.js';
 import { LineBuffer } from '../machines/line-source.js';
 import { QemuInstance } from '../machines/qemu/instance.js';
 import type { PrestartedQemu, QemuLaunch } from '../machines/qemu/machine.js';

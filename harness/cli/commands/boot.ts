@@ -5,7 +5,7 @@ import { waitForSystemd } from '../../images/debian/settle.js';
 import { DISTRO_IMAGES } from '../../images/debian/names.js';
 import { existsSync } from 'node:fs';
 import { startQemuMachine } from '../../machines/qemu/machine.js';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { handleInterrupts } from '../../run/signals.js';
 import { ConfigError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';

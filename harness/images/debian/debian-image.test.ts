@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../../model/machine-spec.js';
 import { probeKvm, type KvmProbe } from '../../machines/qemu/accel.js';
 import { startQemuMachine, type QemuMachine } from '../../machines/qemu/machine.js';

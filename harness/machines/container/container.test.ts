@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { UnsupportedError } from '../../core/errors.js';
 import { CONTAINER_LABEL, startContainerMachine, type ContainerMachine } from './index.js';
 

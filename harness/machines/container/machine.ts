@@ -4,7 +4,7 @@ import { DeadlineError, InfrastructureError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
 import type { MachineFacts } from '../../model/facts.js';
 import { metric, type Metrics } from '../../model/metrics.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { collectFacts } from '../facts.js';
 import { LineBuffer } from '../line-source.js';
 import type { Ack, BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';

@@ -13,7 +13,7 @@ describe('containers of a dead harness', async () => {
 
   it.skipIf(Boolean(noDocker))('carry their owner\'s labels and are swept once the owner is gone, not before', async () => {
     const script = `const { startContainerMachine } = await import(${dist('machines/container/index.js')});
-const { ResourceScope } = await import(${dist('run/resources.js')});
+const { ResourceScope } = await import(${dist('core/scope.js')});
 const m = await startContainerMachine({ cpus: 1, memoryMiB: 64, name: 'sweep-test' }, { scope: new ResourceScope('sweep') });
 console.log(m.container.getId());
 setInterval(() => {}, 1000);`;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError, UnsupportedError } from '../../core/errors.js';
 import { metric } from '../../model/metrics.js';
 import type { Ack, MachineControls } from '../machine.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { quoteArg, type HostShell, type Watchdog } from './shell.js';
 
 /** CPU hot-plug state of a host before bothworlds touched it. */

@@ -2,7 +2,7 @@ import { InfrastructureError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
 import { metric } from '../../model/metrics.js';
 import type { Ack, BackgroundProcess, MachineControls } from '../machine.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import type { HostShell } from './shell.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { MachineControls } from '../machine.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { createHostCpuControl, type CpuControlHooks } from './cpu-hotplug.js';
 import { createMemoryPressureControl } from './memory-pressure.js';
 import type { HostShell } from './shell.js';

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { LineBuffer } from '../line-source.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 
 /** Follow libvirt's serial console log file into the line buffer (source 'console'). */
 export async function tailConsole(path: string, lines: LineBuffer, scope: ResourceScope): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Cell } from '../../model/cell.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { withPayload } from '../../images/payload.js';
 import { UnsupportedError } from '../../core/errors.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { XMLParser } from 'fast-xml-parser';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../../model/machine-spec.js';
 import { UnsupportedError } from '../../core/errors.js';
 import { ensureDefaultImage } from '../../images/default-image.js';

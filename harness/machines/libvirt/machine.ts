@@ -6,7 +6,7 @@ import { InfrastructureError, UnsupportedError, attachCleanupError } from '../..
 import { pollUntil } from '../../core/deadline.js';
 import type { MachineSpec } from '../../model/machine-spec.js';
 import { metric, type Metrics } from '../../model/metrics.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { LineBuffer } from '../line-source.js';
 import type { Ack, GuestPortAccess, MachineControls, MigrationOptions, MigrationReport, StartedMachine } from '../machine.js';
 import { MigratingForwards } from '../../net/user-net.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import type { StartedMachine } from '../machine.js';
 import { startLocalMachine } from './index.js';
 

@@ -7,7 +7,7 @@ import { InfrastructureError } from '../../core/errors.js';
 import { ensureTools } from '../../images/tools.js';
 import { metric } from '../../model/metrics.js';
 import type { MachineFacts } from '../../model/facts.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { collectFacts } from '../facts.js';
 import { LineBuffer, LineSplitter } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../core/deadline.js';
 import { projectRoot } from '../../core/project-root.js';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { startLocalMachine } from './index.js';
 
 const DIST_LOCAL = join(projectRoot(), 'dist', 'harness', 'machines', 'local', 'index.js');

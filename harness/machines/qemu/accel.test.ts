@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { LineBuffer } from '../line-source.js';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { ensureDefaultImage } from '../../images/default-image.js';

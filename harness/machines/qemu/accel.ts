@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfrastructureError, UnsupportedError } from '../../core/errors.js';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { LineBuffer } from '../line-source.js';
 import { DEFAULT_MACHINE, type MachineSpec } from '../../model/machine-spec.js';
 import { cacheDir } from '../../core/cache-dir.js';

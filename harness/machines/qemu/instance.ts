@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfrastructureError, attachCleanupError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import type { LineBuffer } from '../line-source.js';
 import { QmpClient } from '../../qmp/client.js';
 import { GuestAgent } from '../../qga/client.js';

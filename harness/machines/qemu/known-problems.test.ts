@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { qemuVersion } from './binary.js';
 import { compareSeries, hasKnownProblem, knownProblemsOf } from './known-problems.js';

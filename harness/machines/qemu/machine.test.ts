@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { DEFAULT_MACHINE } from '../../model/machine-spec.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { InfrastructureError, UnsupportedError } from '../../core/errors.js';

@@ -2,7 +2,7 @@ import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
 import { attachCleanupError, InfrastructureError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
-import { ResourceScope, rootScope } from '../../run/resources.js';
+import { ResourceScope, rootScope } from '../../core/scope.js';
 import { LineBuffer } from '../line-source.js';
 import type { ConsoleLine } from '../../model/result.js';
 import type { MachineSpec } from '../../model/machine-spec.js';

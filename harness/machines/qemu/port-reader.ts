@@ -2,7 +2,7 @@ import { createConnection, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsoleLine } from '../../model/result.js';
 import type { LineBuffer } from '../line-source.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 
 /**
  * Reads a virtio-serial port's host side (a QEMU chardev server socket) into the line buffer.

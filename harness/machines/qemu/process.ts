@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { InfrastructureError } from '../../core/errors.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import type { LineBuffer } from '../line-source.js';
 import { QEMU_BINARY } from './binary.js';
 

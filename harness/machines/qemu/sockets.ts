@@ -1,6 +1,6 @@
 import { makeTempDir } from '../../core/temp-dir.js';
 import { join } from 'node:path';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import type { QemuSockets } from './argv.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import type { StartedMachine } from '../machine.js';
 import { connectSshMachine } from './ssh-machine.js';
 import { startTestSshd } from './testing/test-sshd.js';

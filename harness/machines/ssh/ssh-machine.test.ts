@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../core/deadline.js';
 import { ensureTools } from '../../images/tools.js';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import type { StartedMachine } from '../machine.js';
 import { startLocalMachine } from '../local/index.js';
 import { connectSshMachine } from './ssh-machine.js';

@@ -5,7 +5,7 @@ import { ensureTools } from '../../images/tools.js';
 import type { HostRef } from '../../model/cell.js';
 import type { MachineFacts } from '../../model/facts.js';
 import { metric, type Metrics } from '../../model/metrics.js';
-import type { ResourceScope } from '../../run/resources.js';
+import type { ResourceScope } from '../../core/scope.js';
 import { collectFacts } from '../facts.js';
 import { LineBuffer, LineSplitter } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { InfrastructureError } from '../../../core/errors.js';
 import { pollUntil } from '../../../core/deadline.js';
 import type { HostRef } from '../../../model/cell.js';
-import type { ResourceScope } from '../../../run/resources.js';
+import type { ResourceScope } from '../../../core/scope.js';
 import { spawnLocal } from '../../local/local-process.js';
 
 export interface TestSshd {
