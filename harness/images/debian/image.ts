@@ -6,7 +6,8 @@ import { projectRoot } from '../../core/project-root.js';
 import { buildAtomically } from '../atomic-dir.js';
 import { combineHashes, FileHashMemo } from '../hash.js';
 import { ensureDefaultImage } from '../default-image.js';
-import { findGuestKernel } from '../kernel.js';
+import { findGuestKernel, type HostKernel } from '../kernel.js';
+import { withBuildLock } from './build-lock.js';
 import { markUsed, pruneEntries } from '../prune.js';
 import { ensureTools } from '../tools.js';
 import { makeDiskImage } from './disk.js';
@@ -95,22 +96,39 @@ async function buildDistroImage(name: string, suite: string, packages: string[],
   if (existsSync(dir)) markUsed(dir);
   else {
     const started = performance.now();
-    log(`building image ${name}${packages.length ? ` with ${packages.join(', ')}` : ''} from ${mirror}`);
-    await buildAtomically(dir, async (temp) => {
-      const rootDir = join(temp, 'root');
-      await bootstrapRoot(rootDir, allPackages, mirror, suite);
-      const bootstrapped = performance.now();
-      await customiseRoot(rootDir, { overlay, kernelRelease: kernel.release, modulesDir: kernel.modulesDir });
-      const { sizeMiB } = await makeDiskImage(rootDir, join(temp, 'disk.qcow2'), join(temp, 'disk.raw'));
-      const meta = { name, suite, mirror, packages: allPackages, hash, kernelRelease: kernel.release, append: APPEND, sizeMiB, builtAt: new Date().toISOString(), bootstrapMs: Math.round(bootstrapped - started), buildMs: Math.round(performance.now() - started) };
-      writeFileSync(join(temp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
-      // The tree is only a step towards the disk (~300 MB): drop it before the rename.
-      rmSync(rootDir, { recursive: true, force: true });
-    });
-    log(`image ${name} built in ${((performance.now() - started) / 1000).toFixed(1)} s: ${dir}`);
+    await withBuildLock(dir, () => buildImage(dir, { name, suite, mirror, packages, allPackages, hash, kernel, overlay, log }), { log });
+    log(`image ${name} ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${dir}`);
     for (const old of pruneEntries(join(root, 'images'), { prefix: `${name}-`, keep: KEEP_IMAGES, minIdleMs: 60 * 60 * 1000 })) log(`removed an old image: ${old}`);
   }
   return { name, kernel: defaultImage.kernel, initrd, disk: join(dir, 'disk.qcow2'), append: APPEND, hash, kernelRelease: kernel.release, packages };
+}
+
+interface BuildInputs {
+  name: string;
+  suite: string;
+  mirror: string;
+  packages: string[];
+  allPackages: string[];
+  hash: string;
+  kernel: HostKernel;
+  overlay: string;
+  log: (line: string) => void;
+}
+
+async function buildImage(dir: string, { name, suite, mirror, packages, allPackages, hash, kernel, overlay, log }: BuildInputs): Promise<void> {
+  const started = performance.now();
+  log(`building image ${name}${packages.length ? ` with ${packages.join(', ')}` : ''} from ${mirror}`);
+  await buildAtomically(dir, async (temp) => {
+    const rootDir = join(temp, 'root');
+    await bootstrapRoot(rootDir, allPackages, mirror, suite);
+    const bootstrapped = performance.now();
+    await customiseRoot(rootDir, { overlay, kernelRelease: kernel.release, modulesDir: kernel.modulesDir });
+    const { sizeMiB } = await makeDiskImage(rootDir, join(temp, 'disk.qcow2'), join(temp, 'disk.raw'));
+    const meta = { name, suite, mirror, packages: allPackages, hash, kernelRelease: kernel.release, append: APPEND, sizeMiB, builtAt: new Date().toISOString(), bootstrapMs: Math.round(bootstrapped - started), buildMs: Math.round(performance.now() - started) };
+    writeFileSync(join(temp, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    // The tree is only a step towards the disk (~300 MB): drop it before the rename.
+    rmSync(rootDir, { recursive: true, force: true });
+  });
 }
 
 /** The metadata written when the image was built (build times, mirror, packages). */
