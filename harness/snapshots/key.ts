@@ -16,7 +16,7 @@ const NEUTRAL_SOCKETS = { qmp: 'qmp', agent: 'agent', app: 'app', heartbeat: 'he
 /** Why a launch cannot be restored from a snapshot, or undefined when it can. */
 export function snapshotIneligible(launch: QemuLaunch): string | undefined {
   if (launch.boot.kind === 'disk') {
-    return 'disk images boot cold: a snapshot of one overlay cannot be shared with a fresh overlay';
+    return "a user's disk image boots cold (a distribution image's disk is kept with its snapshot; a user's image is not yet)";
   }
   if (launch.incoming) return 'the launch is already an incoming migration';
   return undefined;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { cacheDir } from '../../core/cache-dir.js';
@@ -129,11 +129,6 @@ async function buildImage(dir: string, { name, suite, mirror, packages, allPacka
     // The tree is only a step towards the disk (~300 MB): drop it before the rename.
     rmSync(rootDir, { recursive: true, force: true });
   });
-}
-
-/** The metadata written when the image was built (build times, mirror, packages). */
-export function readDistroImageInfo(image: DistroImage): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(image.disk, '..', 'image.json'), 'utf8')) as Record<string, unknown>;
 }
 
 function listFiles(dir: string): string[] {
