@@ -203,6 +203,7 @@ function normalise(raw: RawMatrix, baseDir: string): MatrixDoc {
       ...(h.known_hosts === false ? { knownHosts: false as const } : typeof h.known_hosts === 'string' ? { knownHosts: h.known_hosts } : {}),
       labels: h.labels ?? [],
       slots: h.slots ?? 1,
+      ...(h.libvirt ? { libvirt: h.libvirt } : {}),
     })),
   };
 }

@@ -36,7 +36,7 @@ export interface RawMatrix {
   repeat?: number;
   quarantine?: Array<{ cells: string; reason: string; expires: string }>;
   artifacts?: string[] | { paths: string[]; when?: 'failure' | 'always'; max_file_size?: string | number; max_total_size?: string | number };
-  hosts?: Array<{ name: string; address: string; port?: number; user?: string; key?: string; agent?: boolean; known_hosts?: string | boolean; labels?: string[]; slots?: number }>;
+  hosts?: Array<{ name: string; address: string; port?: number; user?: string; key?: string; agent?: boolean; known_hosts?: string | boolean; labels?: string[]; slots?: number; libvirt?: string }>;
 }
 
 /** What the loader knows of an event kind: it validates `with:` (throwing an error whose `details.param` names the parameter). */

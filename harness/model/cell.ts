@@ -77,6 +77,8 @@ export interface HostRef {
   knownHosts?: string | false;
   labels: string[];
   slots: number;
+  /** A libvirt daemon on this host (`qemu+ssh://user@host/system`): libvirt cells run there, placed by free slots. */
+  libvirt?: string;
 }
 
 /** Files fetched from the machine into the cell's report folder (`artifacts:` in a matrix). */

@@ -89,4 +89,17 @@ describe('HostPool', () => {
     expect(() => new HostPool([host('a', [], 0)])).toThrow(/slots 0/);
     expect(() => new HostPool([host('a'), host('a')])).toThrow(/twice/);
   });
+
+  it('places libvirt cells on the pool host with the most free slots, and names another as migration target', async () => {
+    const lv = (name: string, slots: number): HostRef => ({ ...host(name, [], slots), libvirt: `qemu+ssh://root@${name}/system` });
+    const pool = new HostPool([host('plain', [], 4), lv('a', 3), lv('b', 2)]);
+    const first = await pool.acquire({ libvirt: true });
+    expect(first.host.name).toBe('a');
+    // a and b have 2 free each now: the first listed wins a tie.
+    expect((await pool.acquire({ libvirt: true })).host.name).toBe('a');
+    expect((await pool.acquire({ libvirt: true })).host.name).toBe('b');
+    expect(pool.usage()).toEqual({ plain: 0, a: 2, b: 1 });
+    expect(pool.migrationTarget(first.host)?.name).toBe('b');
+    await expect(pool.acquire({ name: 'plain', libvirt: true })).rejects.toMatchObject({ code: 'HOST_UNKNOWN' });
+  });
 });

@@ -4,6 +4,8 @@ import { ConfigError } from '../../core/errors.js';
 export interface HostSelector {
   name?: string;
   label?: string;
+  /** Only hosts with a libvirt daemon (`libvirt:` in `hosts`). */
+  libvirt?: boolean;
 }
 
 export interface HostLease {
@@ -81,8 +83,20 @@ export class HostPool {
     return this.waiters.length;
   }
 
+  /** The candidate with the most free slots (the first listed among equals): load spreads across hosts. */
   private freeHost(selector: HostSelector): HostRef | undefined {
-    return this.candidates(selector).find((h) => this.inUse(h.name) < h.slots);
+    let best: HostRef | undefined;
+    for (const host of this.candidates(selector)) {
+      const free = host.slots - this.inUse(host.name);
+      if (free > 0 && (!best || free > best.slots - this.inUse(best.name))) best = host;
+    }
+    return best;
+  }
+
+  /** The libvirt URI of another pool host to migrate to: the one with the most free slots. */
+  migrationTarget(from: HostRef): HostRef | undefined {
+    const others = this.hosts.filter((h) => h.libvirt && h.name !== from.name);
+    return others.sort((a, b) => b.slots - this.inUse(b.name) - (a.slots - this.inUse(a.name)))[0];
   }
 
   private lease(host: HostRef): HostLease {
@@ -116,10 +130,11 @@ export class HostPool {
 function matches(host: HostRef, selector: HostSelector): boolean {
   if (selector.name !== undefined && host.name !== selector.name) return false;
   if (selector.label !== undefined && !host.labels.includes(selector.label)) return false;
+  if (selector.libvirt && !host.libvirt) return false;
   return true;
 }
 
 function describeSelector(selector: HostSelector): string {
-  const parts = [selector.name && `name "${selector.name}"`, selector.label && `label "${selector.label}"`].filter(Boolean);
+  const parts = [selector.name && `name "${selector.name}"`, selector.label && `label "${selector.label}"`, selector.libvirt && 'a libvirt daemon'].filter(Boolean);
   return parts.join(' and ') || 'any host';
 }

@@ -8,17 +8,21 @@ import { startLibvirtMachine, type LibvirtMachine } from './machine.js';
 import { defaultMigrationUri, defaultUri } from './virsh.js';
 
 /** A matrix cell on libvirt: the default image with the app payload, the cell's spec as domain XML. */
-export async function startLibvirtForCell(cell: Cell, options: { scope: ResourceScope; files: string[]; kvm: KvmProbe }): Promise<LibvirtMachine> {
+export async function startLibvirtForCell(
+  cell: Cell,
+  options: { scope: ResourceScope; files: string[]; kvm: KvmProbe; uri?: string; migrationTargetUri?: string },
+): Promise<LibvirtMachine> {
   if (cell.machine.image.kind !== 'default') {
     throw new UnsupportedError('LIBVIRT_IMAGE', 'the libvirt backend boots the default image; user kernels and disks run on the qemu backend');
   }
   const accel = resolveAccel(cell.machine, options.kvm);
   let image = await ensureDefaultImage();
   if (options.files.length > 0) image = await withPayload(image, { files: options.files });
-  const migrationTargetUri = defaultMigrationUri();
+  // A pool host (placed by the runner) or the local daemons.
+  const migrationTargetUri = options.uri ? options.migrationTargetUri : defaultMigrationUri();
   return startLibvirtMachine(
     cell.machine,
     { kernel: image.kernel, initrd: image.initrd, cmdline: [image.append, cell.machine.kernelAppend].filter(Boolean).join(' ') },
-    { scope: options.scope, accel, uri: defaultUri(), name: cell.id, ...(migrationTargetUri ? { migrationTargetUri } : {}) },
+    { scope: options.scope, accel, uri: options.uri ?? defaultUri(), name: cell.id, ...(migrationTargetUri ? { migrationTargetUri } : {}) },
   );
 }
