@@ -8,7 +8,7 @@ import { resolveAppFiles } from './matrix/app-files.js';
 import { rootScope } from './core/scope.js';
 import { runCell } from './run/cell-runner.js';
 import { createMachineFactory } from './run/start-machine.js';
-import { loadSuitesForCell } from './suite/registry.js';
+import { loadSuitesForCell } from './run/suite-registry.js';
 import { SnapshotPool } from './snapshots/pool.js';
 import { cellId } from './matrix/cell-id.js';
 import { sweepStaleTempDirs } from './core/temp-dir.js';

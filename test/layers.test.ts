@@ -30,6 +30,17 @@ describe('layers', () => {
     expect(sources(join(harness, 'machines')).flatMap((file) => importsInto(file, 'core'))).toContain('core/scope.js');
   });
 
+  it('the suite API (harness/suite/) imports no suite: the built-ins are registered above it, in harness/run/suite-registry.ts', () => {
+    const offenders = sources(join(harness, 'suite')).flatMap((file) => importsInto(file, '../suites').map((target) => `${relative(harness, file)} → ${target}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it.each(['run', 'report', 'cli', 'policy', 'certify'])('the built-in suites (suites/) import nothing from harness/%s/', (folder) => {
+    const suites = join(projectRoot(), 'suites');
+    const offenders = sources(suites).flatMap((file) => importsInto(file, folder).map((target) => `${relative(suites, file)} → ${target}`));
+    expect(offenders).toEqual([]);
+  });
+
   it('the guest agent client (qga/) imports nothing from machines/', () => {
     expect(sources(join(harness, 'qga')).flatMap((file) => importsInto(file, 'machines'))).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { expandMatrix, type Expansion } from '../matrix/expand.js';
 import { MatrixError } from '../matrix/errors.js';
 import { loadMatrix, type MatrixFile } from '../matrix/load.js';
 import { checkSuiteEvents } from '../suite/check-events.js';
-import { suiteCatalog } from '../suite/registry.js';
+import { loadSuite, suiteCatalog } from '../run/suite-registry.js';
 
 /**
  * Load a matrix as every command does: besides the file's own checks, each event's `with:` is
@@ -22,7 +22,7 @@ export function loadCheckedMatrix(path: string): Promise<MatrixFile> {
  */
 export async function expandChecked(matrix: MatrixFile, options: { pairwise?: boolean } = {}): Promise<Expansion> {
   const expansion = expandMatrix(matrix, options);
-  const issues = await checkSuiteEvents(matrix, expansion.cells);
+  const issues = await checkSuiteEvents(matrix, expansion.cells, loadSuite);
   if (issues.length > 0) throw new MatrixError(issues);
   return expansion;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventKinds } from '../inject/registry.js';
-import { suiteCatalog } from '../suite/registry.js';
+import { suiteCatalog } from '../run/suite-registry.js';
 import { closestName } from './did-you-mean.js';
 import { MatrixError } from './errors.js';
 import { expandMatrix } from './expand.js';

@@ -2,8 +2,8 @@ import { request } from 'node:http';
 import type { Cell, HealthCheck } from '../model/cell.js';
 import type { StartedMachine } from '../machines/machine.js';
 import { execLocal } from '../machines/local/local-process.js';
-import { probeOnce } from '../net/prober.js';
-import type { ForwardTarget } from '../net/port-forward.js';
+import { probeOnce } from './prober.js';
+import type { ForwardTarget } from './port-forward.js';
 import { expandArgv, type OpenPorts } from './guest-ports.js';
 
 export interface HealthResult {

@@ -1,7 +1,7 @@
 import { UnsupportedError } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
 import type { StartedMachine } from '../machines/machine.js';
-import { PortForwarder, type ForwardTarget } from '../net/port-forward.js';
+import { PortForwarder, type ForwardTarget } from './port-forward.js';
 import type { ResourceScope } from '../core/scope.js';
 
 /** The application's guest ports as the host sees them, for the whole cell. */

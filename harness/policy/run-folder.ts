@@ -6,7 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { knownEventKinds } from '../inject/registry.js';
 import type { Qualification } from '../model/qualification.js';
 import type { RunRecord } from '../report/run-record.js';
-import { suiteCatalog } from '../suite/registry.js';
+import { suiteCatalog } from '../run/suite-registry.js';
 import { evaluatePolicy } from './evaluate.js';
 import { parsePolicy, type PolicySource } from './load-policy.js';
 import type { PlannedCell, Policy } from './policy.js';

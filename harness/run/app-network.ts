@@ -3,9 +3,9 @@ import type { StartedMachine } from '../machines/machine.js';
 import type { Probe } from '../net/prober.js';
 import type { ResourceScope } from '../core/scope.js';
 import { MigrationWindows, measureClientDowntime } from './client-downtime.js';
-import { openGuestPorts, type OpenPorts } from './guest-ports.js';
+import { openGuestPorts, type OpenPorts } from '../net/guest-ports.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkHealth, describeHealth, rememberPorts } from './health.js';
+import { checkHealth, describeHealth, rememberPorts } from '../net/app-health.js';
 import { LoadGenerator } from './load-generator.js';
 
 /** A cell's application as the host reaches it: forwarded ports, client-side probes, the load. */

@@ -5,7 +5,7 @@ import type { BackgroundProcess, StartedMachine } from '../machines/machine.js';
 import { startUnit } from './systemd-unit.js';
 import { startAppLoad, type AppNetwork } from './app-network.js';
 import type { LoadGenerator } from './load-generator.js';
-import { checkHealth, describeHealth } from './health.js';
+import { checkHealth, describeHealth } from '../net/app-health.js';
 import { explainExit } from '../cpu/exit-reason.js';
 import type { SigillExplanation } from '../cpu/sigill.js';
 

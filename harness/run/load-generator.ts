@@ -1,7 +1,7 @@
 import type { LineSource } from '../machines/machine.js';
 import { spawnLocal, type LocalChild } from '../machines/local/local-process.js';
 import type { ExecResult } from '../machines/machine.js';
-import { expandArgv } from './guest-ports.js';
+import { expandArgv } from '../net/guest-ports.js';
 
 /** Restarts allowed across migrations before a dying load generator is a failure anyway. */
 const MAX_RESTARTS = 20;

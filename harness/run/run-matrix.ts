@@ -13,7 +13,7 @@ import type { Qualification } from '../model/qualification.js';
 import { writeReports } from '../report/write-all.js';
 import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';
 import { HostPool } from '../machines/hosts/pool.js';
-import { loadSuitesForCell } from '../suite/registry.js';
+import { loadSuitesForCell } from './suite-registry.js';
 import { rootScope } from '../core/scope.js';
 import { runCell } from './cell-runner.js';
 import { runPool } from './pool.js';

@@ -3,8 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import type { Cell, SuiteRef } from '../model/cell.js';
 import type { LoadOptions } from '../matrix/load.js';
-import type { Suite } from './api.js';
-import type { LoadedSuite } from './session.js';
+import type { Suite } from '../suite/api.js';
+import type { LoadedSuite } from '../suite/session.js';
 import { builtinSuites } from '../../suites/index.js';
 
 const userSuites = new Map<string, Promise<Suite>>();

@@ -4,15 +4,16 @@ import { LackReport, machineLacks } from '../matrix/check-cells.js';
 import type { MatrixIssue } from '../matrix/errors.js';
 import type { MatrixFile } from '../matrix/load.js';
 import { formatPath, type DocPath } from '../matrix/positions.js';
-import type { Cell } from '../model/cell.js';
-import { loadSuite } from './registry.js';
+import type { Cell, SuiteRef } from '../model/cell.js';
+import type { Suite } from './api.js';
 
 /**
  * The events suites add, checked per cell like scenario steps: parameters their kind accepts, and
  * a machine that can do them (hotplug-awareness plugs a vCPU: a cell at maxvcpus cannot). Each
- * problem is reported once at the suite's entry in the matrix, before any VM.
+ * problem is reported once at the suite's entry in the matrix, before any VM. `loadSuite` resolves
+ * names (the registry of built-ins lives above this layer, in harness/run/suite-registry.ts).
  */
-export async function checkSuiteEvents(file: MatrixFile, cells: Cell[]): Promise<MatrixIssue[]> {
+export async function checkSuiteEvents(file: MatrixFile, cells: Cell[], loadSuite: (ref: SuiteRef) => Promise<Suite>): Promise<MatrixIssue[]> {
   const report = new LackReport();
   const invalid = new Map<string, MatrixIssue>();
   const issueAt = (path: DocPath, message: string): MatrixIssue => ({ file: file.path, ...(file.locate?.(path) ?? { line: 1, column: 1 }), path: formatPath(path), message });

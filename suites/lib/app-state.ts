@@ -1,6 +1,6 @@
 import type { SuiteContext } from '../../harness/suite/api.js';
 import type { ConsoleLine } from '../../harness/model/result.js';
-import { checkHealth, describeHealth } from '../../harness/run/health.js';
+import { checkHealth, describeHealth } from '../../harness/net/app-health.js';
 
 /** The last `workers=N` among the application's lines at or after `since` (ms since origin), if any. */
 export function parseLatestWorkers(lines: readonly ConsoleLine[], since = 0): number | undefined {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { formatExpansion } from '../../matrix/list.js';
 import { EXIT } from '../exit-codes.js';
 import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
-import { loadSuitesForCell } from '../../suite/registry.js';
+import { loadSuitesForCell } from '../../run/suite-registry.js';
 import { cellTimeline } from '../../suite/timeline.js';
 import { predictCells } from '../../cpu/predict.js';
 import { parseCommand, usageLine } from '../command-spec.js';
