@@ -33,7 +33,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
   expand: { title: 'Matrix expansion', run: () => benchMatrixExpand() },
   reports: { title: 'Reports for 1,000 cells', run: () => benchReportScale() },
-  memory: { title: 'Harness memory over 1,000 cells (local backend)', run: () => benchMemory() },
+  memory: { title: 'Harness memory over 1,000 and 10,000 cells (local backend)', run: () => benchMemory() },
 };
 
 const chosen = process.argv.slice(2).filter((a) => a in BENCHES);

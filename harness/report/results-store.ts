@@ -58,12 +58,16 @@ export class ResultsStore {
     }
     const appender = await open(join(dir, RESULTS_FILE), 'a');
     await file.close();
-    const store = new ResultsStore(dir, appender, { ...record, interrupted: false });
+    // Its own list: appends change it in place, the caller's record stays as read.
+    const store = new ResultsStore(dir, appender, { ...record, cells: [...record.cells], interrupted: false });
     return { store, record };
   }
 
   append(result: CellResult): Promise<void> {
-    this.record.cells = [...this.record.cells.filter((c) => c.id !== result.id), result];
+    // In place: copying the list per result made a 10,000-cell run quadratic in time and garbage.
+    const index = this.record.cells.findIndex((c) => c.id === result.id);
+    if (index >= 0) this.record.cells.splice(index, 1);
+    this.record.cells.push(result);
     return this.write({ type: 'cell', cell: result });
   }
 
