@@ -74,14 +74,30 @@ describe('HTML report', () => {
     const { index } = await written();
     const flags = index.slice(index.indexOf('CPU flags side by side'), index.indexOf('Physical vs virtual'));
     expect(flags).toMatch(/<th title="harness host · 9 flags" class="ref">this host/);
-    expect(flags).toContain('>Nehalem<br>');
-    expect(flags).toContain('>SandyBridge<br>');
+    expect(flags).toContain('>Nehalem · qemu<br>');
+    expect(flags).toContain('>SandyBridge · qemu<br>');
     const rows = [...flags.matchAll(/<tr><td( class="notable")?>([^<]+)<\/td>((?:<td[^>]*>.<\/td>)+)<\/tr>/g)].map((m) => [m[2], Boolean(m[1]), [...m[3]!.matchAll(/>(.)</g)].map((x) => x[1]).join('')]);
-    expect(flags.indexOf('local (physical)')).toBeLessThan(flags.indexOf('>Nehalem<br>'));
+    expect(flags.indexOf('local (physical)')).toBeLessThan(flags.indexOf('>Nehalem · qemu<br>'));
     expect(rows).toContainEqual(['vmx', true, '✓✓✗✗']);
     expect(rows).toContainEqual(['hypervisor', true, '✗✗✓✓']);
     expect(rows).toContainEqual(['avx', true, '✓✓✗✓']);
     expect(rows.map((r) => r[0])).not.toContain('fpu');
+  });
+
+  it('keys columns by backend and model, and says a cpu value did not apply on a host or a container', () => {
+    const base = fixtureCell({ id: 'x' }).facts!;
+    const cells = [
+      fixtureCell({ id: 'q', backend: 'qemu', axes: { cpu: 'max' }, facts: { ...base, cpuFlags: ['fpu', 'hypervisor'] } }),
+      fixtureCell({ id: 'l', backend: 'libvirt', axes: { cpu: 'max' }, facts: { ...base, cpuFlags: ['fpu', 'hypervisor', 'x2apic'] } }),
+      fixtureCell({ id: 'h', backend: 'local', axes: { cpu: 'max' }, facts: { ...base, cpuFlags: ['fpu', 'vmx', 'avx2'] } }),
+      fixtureCell({ id: 'c', backend: 'container', axes: { cpu: 'max' }, facts: { ...base, cpuFlags: ['fpu', 'vmx', 'avx2'] } }),
+    ];
+    const html = renderFlags(cells, ['fpu', 'vmx', 'avx2']);
+    // Four columns, not one "max" column holding whichever backend came first.
+    for (const label of ['max · qemu', 'max · libvirt', 'local (physical)', 'container (container)']) expect(html).toContain(`>${label}<br>`);
+    expect(html).toMatch(/title="[^"]*cpu: max n\/a \(physical: its own CPU\)[^"]*">local \(physical\)/);
+    expect(html).toMatch(/title="[^"]*cpu: max n\/a \(container: its own CPU\)[^"]*">container \(container\)/);
+    expect(html.indexOf('local (physical)')).toBeLessThan(html.indexOf('max · qemu'));
   });
 
   it('folds the long tail of ordinary flags away and keeps notable ones in view', () => {

@@ -11,21 +11,21 @@ interface Column {
 }
 
 /**
- * CPU flags side by side: one column per CPU model (or physical host) seen in the run, the host
- * that ran the harness as the reference column; rows are only the flags that differ somewhere,
- * notable ones first.
+ * CPU flags side by side: one column per backend and CPU model (or physical host, or container)
+ * seen in the run, the host that ran the harness as the reference column; rows are only the flags
+ * that differ somewhere, notable ones first. A `cpu` value only shapes a VM: on a container or a
+ * physical host the column is that machine's own CPU, and says the `cpu` value did not apply.
  */
 export function renderFlags(cells: CellResult[], hostFlags: string[]): string {
   const columns = new Map<string, Column>();
   for (const cell of cells) {
     if (!cell.facts) continue;
-    const physical = cell.backend === 'local' || cell.backend === 'ssh';
-    const label = physical ? `${cell.backend} (physical)` : String(cell.axes.cpu ?? cell.facts.cpuModelName);
-    if (!columns.has(label)) columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${cell.backend} · ${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
+    const { label, detail } = columnOf(cell);
+    if (!columns.has(label)) columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${detail}${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
   }
   if (columns.size === 0) return '<p class="muted">No cell reached a point where its CPU flags could be read.</p>';
   // Physical hosts next to the reference host, then the virtual CPU models.
-  const ordered = [...columns.values()].sort((a, b) => Number(b.label.endsWith('(physical)')) - Number(a.label.endsWith('(physical)')));
+  const ordered = [...columns.values()].sort((a, b) => Number(isVirtual(a.label)) - Number(isVirtual(b.label)));
   const all = [{ label: 'this host', detail: `harness host · ${hostFlags.length} flags`, flags: new Set(hostFlags) }, ...ordered];
   const differing = [...new Set(all.flatMap((c) => [...c.flags]))].filter((flag) => !all.every((c) => c.flags.has(flag)));
   if (differing.length === 0) return '<p>Every CPU model in this run exposes the same flags as the host.</p>';
@@ -44,4 +44,22 @@ export function renderFlags(cells: CellResult[], hostFlags: string[]): string {
       : `<div class="scroll"><table>${head}${others.map(row).join('')}</table></div>`
     : '';
   return `<p class="muted">${differing.length} flags differ between this host and the CPU models of the run${notable.length ? `; the ${notable.length} notable ones (virtualisation, PMU, hypervisor bit, vector extensions, TSC) first` : ''}. Hover a column for the full model name.</p>${notable.length ? `<div class="scroll"><table>${head}${notable.map(row).join('')}</table></div>` : ''}${rest}`;
+}
+
+const VM_BACKENDS = new Set(['qemu', 'libvirt']);
+
+/**
+ * A VM's column is its backend and model ("max · qemu"): the same model name means different
+ * flags on libvirt (host-model fallbacks) and QEMU. Elsewhere the `cpu` axis cannot be honoured.
+ */
+function columnOf(cell: CellResult): { label: string; detail: string } {
+  if (VM_BACKENDS.has(cell.backend)) return { label: `${String(cell.axes.cpu ?? cell.facts!.cpuModelName)} · ${cell.backend}`, detail: '' };
+  const kind = cell.backend === 'container' ? 'container' : 'physical';
+  const host = cell.backend === 'ssh' && cell.axes.host !== undefined ? ` ${String(cell.axes.host)}` : '';
+  const ignored = cell.axes.cpu !== undefined ? `cpu: ${String(cell.axes.cpu)} n/a (${kind}: its own CPU) · ` : '';
+  return { label: `${cell.backend}${host} (${kind})`, detail: ignored };
+}
+
+function isVirtual(label: string): boolean {
+  return !/\((physical|container)\)$/.test(label);
 }
