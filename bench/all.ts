@@ -8,6 +8,7 @@ import { benchEvents } from './events.js';
 import { benchMatrixExpand } from './matrix-expand.js';
 import { benchReportScale } from './report-scale.js';
 import { benchMemory } from './memory.js';
+import { benchShards } from './shards.js';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
   expand: { title: 'Matrix expansion', run: () => benchMatrixExpand() },
   reports: { title: 'Reports for 1,000 cells', run: () => benchReportScale() },
+  shards: { title: 'CI sharding: 4 shards merged vs one run', run: () => benchShards() },
   memory: { title: 'Harness memory over 1,000 and 10,000 cells (local backend)', run: () => benchMemory() },
 };
 
