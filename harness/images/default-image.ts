@@ -6,7 +6,7 @@ import { cacheDir } from '../core/cache-dir.js';
 import { projectRoot } from '../core/project-root.js';
 import { buildAtomically } from './atomic-dir.js';
 import { packCpio } from './cpio.js';
-import { combineHashes, FileHashMemo } from './hash.js';
+import { combineHashes, FileHashMemo, listFiles } from './hash.js';
 import { extractVmlinux, findGuestKernel, modulesInOrder, type HostKernel } from './kernel.js';
 import { sharedLibraries } from './libraries.js';
 import { markUsed, pruneEntries } from './prune.js';
@@ -175,16 +175,6 @@ function copyInto(staging: string, hostPath: string): void {
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(hostPath, target);
   chmodSync(target, 0o755);
-}
-
-function listFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...listFiles(path));
-    else files.push(path);
-  }
-  return files.sort();
 }
 
 /** Read an image's metadata back (for `bothworlds doctor`). */

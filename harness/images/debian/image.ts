@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { cacheDir } from '../../core/cache-dir.js';
 import { projectRoot } from '../../core/project-root.js';
 import { buildAtomically } from '../atomic-dir.js';
-import { combineHashes, FileHashMemo } from '../hash.js';
+import { combineHashes, FileHashMemo, listFiles } from '../hash.js';
 import { ensureDefaultImage } from '../default-image.js';
 import { findGuestKernel, type HostKernel } from '../kernel.js';
 import { withBuildLock } from './build-lock.js';
@@ -129,14 +129,4 @@ async function buildImage(dir: string, { name, suite, mirror, packages, allPacka
     // The tree is only a step towards the disk (~300 MB): drop it before the rename.
     rmSync(rootDir, { recursive: true, force: true });
   });
-}
-
-function listFiles(dir: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...listFiles(path));
-    else files.push(path);
-  }
-  return files.sort();
 }
