@@ -10,6 +10,7 @@ import { benchReportScale } from './report-scale.js';
 import { benchMemory } from './memory.js';
 import { benchShards } from './shards.js';
 import { execa } from 'execa';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const CHILD_MARK = 'bothworlds-bench-result ';
@@ -29,7 +30,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
   ready: { title: 'Cell ready time: snapshot restore vs cold boot', run: () => benchCellReady() },
   overhead: { title: 'Harness overhead vs a bare QEMU script', run: () => benchOverhead() },
   concurrency: { title: 'Concurrency scaling of cold boots', run: () => benchConcurrency() },
-  matrix: { title: '12-cell matrix end to end', run: () => benchMatrixRun() },
+  matrix: { title: 'Matrices end to end (12 and 24 cells): cold boots vs snapshots', run: () => benchMatrixRun() },
   scaling: { title: 'Runner concurrency: 8 cells at 1 vs 2', run: () => benchMatrixConcurrency() },
   events: { title: 'Event costs: migration downtime and hot-plug latency', run: () => benchEvents() },
   expand: { title: 'Matrix expansion', run: () => benchMatrixExpand() },
@@ -41,6 +42,9 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchLine[]> }
 const chosen = process.argv.slice(2).filter((a) => a in BENCHES);
 const names = chosen.length > 0 ? chosen : Object.keys(BENCHES);
 const results: Record<string, BenchLine[]> = {};
+// Other work on the host skews every figure: the load average is printed and kept with the results.
+const loadAtStart = loadavg();
+if (!process.env.BOTHWORLDS_BENCH_CHILD) process.stdout.write(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} cores)\n`);
 for (const name of names) {
   const bench = BENCHES[name]!;
   // Peak RSS is per process: the memory benchmark gets a fresh one when others run too.
@@ -53,5 +57,7 @@ if (process.env.BOTHWORLDS_BENCH_CHILD) {
   process.exit(0);
 }
 mkdirSync('reports', { recursive: true });
-writeFileSync('reports/bench.json', `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
+const loadAtEnd = loadavg();
+process.stdout.write(`\nload average at end: ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}\n`);
+writeFileSync('reports/bench.json', `${JSON.stringify({ at: new Date().toISOString(), load: { start: loadAtStart, end: loadAtEnd }, results }, null, 2)}\n`);
 process.stdout.write('\nwritten: reports/bench.json\n');

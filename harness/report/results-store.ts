@@ -67,8 +67,31 @@ export class ResultsStore {
     // In place: copying the list per result made a 10,000-cell run quadratic in time and garbage.
     const index = this.record.cells.findIndex((c) => c.id === result.id);
     if (index >= 0) this.record.cells.splice(index, 1);
-    this.record.cells.push(result);
+    this.record.cells.push(this.shareRepeated(result));
     return this.write({ type: 'cell', cell: result });
+  }
+
+  private readonly sharedLists = new Map<string, string[]>();
+
+  /**
+   * Every result stays in memory for the reports; most of a local cell's is the host's CPU flag list
+   * (~120 strings), the same for every cell: equal string lists become one shared list.
+   */
+  private shareRepeated<T>(value: T, depth = 0): T {
+    if (depth > 6 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) {
+      if (value.length >= 8 && value.every((v) => typeof v === 'string')) {
+        const key = value.join('\u0000');
+        const shared = this.sharedLists.get(key);
+        if (shared) return shared as T;
+        if (this.sharedLists.size < 1_000) this.sharedLists.set(key, value as string[]);
+        return value;
+      }
+      for (let i = 0; i < value.length; i++) value[i] = this.shareRepeated(value[i], depth + 1);
+      return value;
+    }
+    for (const [k, v] of Object.entries(value)) if (v !== null && typeof v === 'object') (value as Record<string, unknown>)[k] = this.shareRepeated(v, depth + 1);
+    return value;
   }
 
   async finish(info: { interrupted: boolean }): Promise<RunRecord> {
