@@ -25,6 +25,14 @@ describe('when a snapshot pays', () => {
     for (const ms of [9_000, 8_000, 100_000]) model.observe('coldMs', ms);
     expect(model.costs.coldMs).toBe(9_000);
   });
+
+  it('scales what it has not measured yet from what it has (a busy host is slow at everything)', () => {
+    const model = new CostModel();
+    // A restore that waited for a spare still warming on a loaded host, before any cold boot.
+    model.observe('restoreMs', 4_149);
+    expect(model.costs.coldMs).toBeGreaterThan(4_149 * 10);
+    expect(snapshotPays(2, 'donor', model.costs)).toBe(true);
+  });
 });
 
 describe('cell order', () => {

@@ -23,12 +23,20 @@ export class CostModel {
     if (list.length > 15) list.shift();
   }
 
+  /**
+   * Medians where measured; a kind not measured yet is scaled from one that was by the priors'
+   * proportions, so a busy host (everything 4x slower) never compares its own slow restore with
+   * the quiet prior of a cold boot.
+   */
   get costs(): StartCosts {
-    const median = (kind: keyof StartCosts): number => {
+    const kinds = Object.keys(PRIORS) as Array<keyof StartCosts>;
+    const median = (kind: keyof StartCosts): number | undefined => {
       const sorted = [...this.samples[kind]].sort((a, b) => a - b);
-      return sorted.length === 0 ? PRIORS[kind] : sorted[Math.floor(sorted.length / 2)]!;
+      return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)]!;
     };
-    return { coldMs: median('coldMs'), restoreMs: median('restoreMs'), saveMs: median('saveMs') };
+    const measured = kinds.find((kind) => median(kind) !== undefined);
+    const scale = measured ? median(measured)! / PRIORS[measured] : 1;
+    return Object.fromEntries(kinds.map((kind) => [kind, median(kind) ?? PRIORS[kind] * scale])) as unknown as StartCosts;
   }
 }
 
