@@ -52,7 +52,9 @@ async function coldVsSnapshots(text: string, label: string, target: string): Pro
       const passed = outcome.record.cells.filter((c) => c.outcome === 'passed').length;
       const restored = outcome.record.cells.filter((c) => c.metrics.snapshot_restored?.value === 1).length;
       const concurrency = /(\d+) at a time/.exec(messages.find((m) => m.includes('at a time')) ?? '')?.[1] ?? '?';
-      lines.push({ name: `${label}, ${how}`, value: wall, unit: 'ms', detail: `${passed}/${cells.length} passed, ${restored} restored, ${concurrency} at a time` });
+      // Why a cell that could have been restored was not (a save or a restore that failed), if one was not.
+      const trouble = messages.find((m) => /could not/.test(m));
+      lines.push({ name: `${label}, ${how}`, value: wall, unit: 'ms', detail: `${passed}/${cells.length} passed, ${restored} restored, ${concurrency} at a time${trouble ? `; ${trouble.slice(0, 160)}` : ''}` });
     }
     lines.push({ name: `${label}: ratio with snapshots / cold boots (target ${target})`, value: times['with snapshots']! / times['cold boots']!, unit: 'ratio' });
   } finally {

@@ -18,6 +18,7 @@ import { rootScope } from '../core/scope.js';
 import { runCell } from './cell-runner.js';
 import { runPool } from './pool.js';
 import { autoConcurrency } from './concurrency.js';
+import { availableParallelism } from 'node:os';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
 import { spreadConfigurations } from '../snapshots/plan.js';
@@ -82,11 +83,13 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
     artifacts: { runDir: store.dir, dirFor: (cell: Cell) => join(store.dir, 'cells', cellFolder(cell.id), 'artifacts') },
     startMachine: createMachineFactory({ kvm, hosts, ...(snapshots ? { snapshots } : {}), appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
   };
-  const concurrency = options.concurrency ?? autoConcurrency(pending);
+  // Restored cells barely use a core: with snapshots twice as many cells run at once, while the pool
+  // keeps cold boots to one per core (memory still bounds both).
+  const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(pending, availableParallelism() * 2) : autoConcurrency(pending));
   options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);
   try {
     // With snapshots, configurations take turns: no cell idles waiting for its configuration's first boot while others could boot.
-    await runPool(snapshots ? spreadConfigurations(pending) : pending, concurrency, options.signal, async (cell) => {
+    await runPool(snapshots ? spreadConfigurations(pending, availableParallelism()) : pending, concurrency, options.signal, async (cell) => {
       options.progress.cellStarted(cell.id);
       const result = await runCell(cell, environment);
       await store.append(result);

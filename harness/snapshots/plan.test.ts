@@ -49,8 +49,35 @@ describe('cell order', () => {
     expect(spreadConfigurations(cells).map((c) => c.id)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
   });
 
+  it('staggers configurations by the boots that run at once: clones follow their donor while later donors boot', () => {
+    const spec = (cpuModel: string) => ({ ...DEFAULT_MACHINE, cpuModel });
+    const cells = ['a', 'b', 'c', 'd'].flatMap((k) => [1, 2, 3].map((r) => ({ id: `${k}${r}`, machine: spec(k) })));
+    expect(spreadConfigurations(cells, 2).map((c) => c.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'd1', 'b2', 'c2', 'a3', 'd2', 'b3', 'c3', 'd3']);
+  });
+
   it('treats specs with the same values in another key order as one configuration', () => {
     const reordered = Object.fromEntries(Object.entries(DEFAULT_MACHINE).reverse()) as typeof DEFAULT_MACHINE;
     expect(configurationOf(reordered)).toBe(configurationOf(DEFAULT_MACHINE));
+  });
+});
+
+describe('cold boots at once', () => {
+  it('lets no more than the limit run, and the rest follow in order', async () => {
+    const { BootGate } = await import('./plan.js');
+    const gate = new BootGate(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const boot = (i: number) =>
+      gate.run(async () => {
+        most = Math.max(most, ++running);
+        // Stands for a boot's duration: the gate is what is under test.
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+        order.push(i);
+      });
+    await Promise.all([0, 1, 2, 3, 4].map(boot));
+    expect(most).toBe(2);
+    expect(order.slice(2)).toEqual([2, 3, 4]);
   });
 });

@@ -64,11 +64,13 @@ function sorted(value: unknown): unknown {
 }
 
 /**
- * Order cells so configurations take turns: the first cell of each (a cold boot that donates its
- * state) runs before the second of any, so cells wait for a snapshot only once every
- * configuration has one in the making, instead of idling behind their own configuration's boot.
+ * Order cells so configurations take turns, staggered by `stride` (the cold boots that run at
+ * once): cell r of configuration k comes at k + r × stride. The first cells (cold boots that
+ * donate their state) of `stride` configurations come first, then each configuration's clones
+ * follow its donor by a wave while later donors boot, so no slot idles behind a boot. A stride of
+ * at least the configuration count is plain round-robin: every first cell before any second.
  */
-export function spreadConfigurations<T extends { machine: MachineSpec }>(cells: T[]): T[] {
+export function spreadConfigurations<T extends { machine: MachineSpec }>(cells: T[], stride = Number.POSITIVE_INFINITY): T[] {
   const groups = new Map<string, T[]>();
   for (const cell of cells) {
     const key = configurationOf(cell.machine);
@@ -76,10 +78,31 @@ export function spreadConfigurations<T extends { machine: MachineSpec }>(cells: 
     if (group) group.push(cell);
     else groups.set(key, [cell]);
   }
-  const out: T[] = [];
   const lists = [...groups.values()];
-  for (let round = 0; out.length < cells.length; round++) {
-    for (const list of lists) if (round < list.length) out.push(list[round]!);
+  const step = Math.max(1, Math.min(stride, lists.length));
+  const ranked = lists.flatMap((list, k) => list.map((cell, r) => ({ cell, rank: k + r * step, k })));
+  return ranked.sort((a, b) => a.rank - b.rank || b.k - a.k).map((x) => x.cell);
+}
+
+/**
+ * At most `limit` cold boots at once (one per core: TCG boots are CPU-bound), so a runner that
+ * runs more cells than cores, because restored cells are cheap, never piles boots onto the cores.
+ */
+export class BootGate {
+  private running = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
-  return out;
 }

@@ -15,7 +15,8 @@ import { cloneLaunch, launchDisk } from './disk-state.js';
 import { bootGolden, donateSnapshot, type Snapshot } from './golden.js';
 import { loadSnapshot } from './restore.js';
 import { stateFileName } from './state-format.js';
-import { CostModel, configurationOf, snapshotPays } from './plan.js';
+import { availableParallelism } from 'node:os';
+import { BootGate, CostModel, configurationOf, snapshotPays } from './plan.js';
 import { SpareQemus } from './spares.js';
 
 export interface SnapshotPoolOptions {
@@ -55,6 +56,7 @@ export class SnapshotPool {
   private readonly dir: string;
   private readonly spares: SpareQemus;
   readonly costs = new CostModel();
+  private readonly boots = new BootGate(availableParallelism());
 
   constructor(private readonly options: SnapshotPoolOptions = {}) {
     this.dir = options.dir ?? join(cacheDir(), 'snapshots');
@@ -155,7 +157,7 @@ export class SnapshotPool {
   private async golden(key: string, spec: MachineSpec, launch: QemuLaunch): Promise<Snapshot | undefined> {
     const scope = (this.options.scope ?? rootScope).child(`golden-${key}-${randomBytes(2).toString('hex')}`);
     try {
-      const made = await bootGolden(spec, launch, key, this.dir, scope);
+      const made = await this.boots.run(() => bootGolden(spec, launch, key, this.dir, scope));
       this.costs.observe('saveMs', made.saveMs);
       if (made.bootMs !== undefined) this.costs.observe('coldMs', made.bootMs);
       this.options.log?.(`snapshot ${key}: golden guest saved in ${made.saveMs.toFixed(0)} ms (${made.snapshot.format})`);
@@ -234,7 +236,7 @@ export class SnapshotPool {
   }
 
   private async coldBoot(spec: MachineSpec, launch: QemuLaunch, options: PooledStartOptions, why: string): Promise<QemuMachine> {
-    const machine = await startQemuMachine(spec, { ...options, launch });
+    const machine = await this.boots.run(() => startQemuMachine(spec, { ...options, launch }));
     Object.assign(machine.startMetrics, { snapshot_restored: metric(0, 'bool') });
     const bootMs = machine.startMetrics.boot_ms?.value;
     if (bootMs !== undefined) this.costs.observe('coldMs', bootMs);
