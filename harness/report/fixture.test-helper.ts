@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { CellResult, ConsoleLine } from '../model/result.js';
 import type { RunRecord } from './run-record.js';
 
@@ -96,4 +97,17 @@ export function fixtureRecord(): RunRecord {
   };
   record.cellIds = [...record.cells.map((c) => c.id), 'qemu-sandybridge-vcpus2-gggggg'];
   return record;
+}
+
+/** A stream that records what was written, and says whether it is a terminal (progress tests). */
+export function captureStream(isTTY: boolean, columns = 200): { stream: NodeJS.WriteStream; text(): string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  Object.assign(stream, { isTTY, columns });
+  return { stream, text: () => chunks.join('') };
 }

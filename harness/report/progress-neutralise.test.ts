@@ -1,20 +1,10 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createProgress } from './progress.js';
 import { neutralise } from './neutralise.js';
-import { fixtureCell } from './fixture.test-helper.js';
+import { captureStream, fixtureCell } from './fixture.test-helper.js';
 
-function capture(isTTY: boolean) {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  }) as unknown as NodeJS.WriteStream;
-  Object.assign(stream, { isTTY, columns: 400 });
-  return { stream, text: () => chunks.join('') };
-}
+// Wide enough that a terminal line never cuts the hostile text before neutralising is checked.
+const capture = (isTTY: boolean) => captureStream(isTTY, 400);
 
 const HOSTILE = 'app said \x1b]0;owned title\x07\x1b[2J\x1b[31mred\x1b[0m \x9b31m8-bit\rfake line\n::error title=Forged::all tests failed\n  ::add-mask::secret\n##vso[task.setvariable variable=x]1\x07\x00';
 

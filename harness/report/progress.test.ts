@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { createProgress } from './progress.js';
-import { fixtureRecord } from './fixture.test-helper.js';
-
-/** A stream that records what was written, and says whether it is a terminal. */
-function capture(isTTY: boolean, columns = 200) {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  }) as unknown as NodeJS.WriteStream;
-  Object.assign(stream, { isTTY, columns });
-  return { stream, text: () => chunks.join('') };
-}
+import { captureStream, fixtureRecord } from './fixture.test-helper.js';
 
 const [passed, failed] = fixtureRecord().cells;
 
 describe('progress', () => {
   it('prints one plain line per event in CI, even on a terminal, without colour', () => {
-    const out = capture(true);
+    const out = captureStream(true);
     const progress = createProgress({ total: 2, mode: 'auto', stream: out.stream, env: { CI: 'true' } });
     progress.cellStarted(passed!.id);
     progress.cellFinished(passed!);
@@ -38,7 +24,7 @@ describe('progress', () => {
   });
 
   it('draws a single updating bar on a terminal, in colour unless NO_COLOR', () => {
-    const out = capture(true);
+    const out = captureStream(true);
     const progress = createProgress({ total: 4, mode: 'auto', stream: out.stream, env: {} });
     progress.cellStarted('a');
     progress.cellStarted('b');
@@ -50,7 +36,7 @@ describe('progress', () => {
     expect(text).toContain('\r\x1b[2Kcell qemu-sandybridge-vcpus1-bbbbbb \x1b[31mfailed\x1b[0m in 4.0 s');
     progress.close();
 
-    const plain = capture(true);
+    const plain = captureStream(true);
     const noColour = createProgress({ total: 4, mode: 'auto', stream: plain.stream, env: { NO_COLOR: '1' } });
     noColour.cellFinished(failed!);
     noColour.close();
@@ -59,7 +45,7 @@ describe('progress', () => {
   });
 
   it('keeps the bar inside a narrow terminal so the carriage return still works', () => {
-    const out = capture(true, 40);
+    const out = captureStream(true, 40);
     const progress = createProgress({ total: 100, mode: 'auto', stream: out.stream, env: { NO_COLOR: '1' } });
     for (let i = 0; i < 10; i++) progress.cellStarted(`a-long-cell-id-number-${i}`);
     const frames = out.text().split('\r\x1b[2K').filter(Boolean);
@@ -68,13 +54,13 @@ describe('progress', () => {
   });
 
   it('uses plain lines when piped, and emits one JSON object per event with --json', () => {
-    const piped = capture(false);
+    const piped = captureStream(false);
     const auto = createProgress({ total: 1, mode: 'auto', stream: piped.stream, env: {} });
     auto.cellStarted('x');
     auto.close();
     expect(piped.text()).toMatch(/^cell x started\n/);
 
-    const out = capture(true);
+    const out = captureStream(true);
     const progress = createProgress({ total: 2, mode: 'json', stream: out.stream, env: {} });
     progress.cellStarted(failed!.id);
     progress.cellFinished(failed!);
