@@ -62,23 +62,18 @@ function either<T>(names: [string, string], matrixWord: T | undefined, specWord:
   return matrixWord ?? specWord;
 }
 
-function asMs(name: string, value: string | number | undefined): number | undefined {
+/** A matrix-style value ("60s", "384M") parsed as the matrix parses it; a bad one names the input. */
+function parsedAs(parse: (value: string | number) => number, name: string, value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   try {
-    return parseDuration(value);
+    return parse(value);
   } catch (error) {
     throw new ConfigError('CELL_INPUT', `${name}: ${(error as Error).message}`);
   }
 }
 
-function asMiB(name: string, value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseSizeMiB(value);
-  } catch (error) {
-    throw new ConfigError('CELL_INPUT', `${name}: ${(error as Error).message}`);
-  }
-}
+const asMs = (name: string, value: string | number | undefined) => parsedAs(parseDuration, name, value);
+const asMiB = (name: string, value: string | number | undefined) => parsedAs(parseSizeMiB, name, value);
 
 function machineOf(input: MachineInput = {}): Partial<MachineSpec> {
   const { cpu, memory, maxvcpus, maxmem, ...spec } = input;
