@@ -1,7 +1,7 @@
 import type { Cell } from '../model/cell.js';
 import type { ExecResult, StartedMachine } from '../machines/machine.js';
 import { describeExit, fatalSignal } from '../core/signal-names.js';
-import { explainSigill, type SigillExplanation } from './sigill.js';
+import type { SigillExplanation } from './sigill.js';
 import { hostCpuFlags } from './host-flags.js';
 
 /**
@@ -17,6 +17,8 @@ export async function explainExit(
 ): Promise<string> {
   const how = describeExit(result);
   if (fatalSignal(result) !== 'SIGILL') return how;
+  // Loaded on a SIGILL only: it pulls in the x86 decoder (iced-x86, ~23 MiB RSS).
+  const { explainSigill } = await import('./sigill.js');
   const explanation = await explainSigill(cell, machine, hostCpuFlags()).catch((error: unknown) => ({ text: '', unknown: `the faulting instruction could not be read: ${(error as Error).message}` }));
   onSigill?.(explanation);
   return `${how}${explanation.text}${explanation.unknown ? ` (${explanation.unknown})` : ''}`;

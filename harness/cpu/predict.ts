@@ -2,7 +2,7 @@ import type { Cell } from '../model/cell.js';
 import { describeNeeds } from './features.js';
 import { hostCpuFlags } from './host-flags.js';
 import { modelFlags, type ModelFlags } from './model-flags.js';
-import { analyseFile, type BinaryIsa } from './scan.js';
+import type { BinaryIsa } from './scan.js';
 import type { IsaPrediction, LackingFlag } from '../model/isa.js';
 
 export type { IsaEvidence, IsaPrediction, LackingFlag } from '../model/isa.js';
@@ -10,6 +10,8 @@ export type { IsaEvidence, IsaPrediction, LackingFlag } from '../model/isa.js';
 /** Every ELF of app.files analysed (scripts and data are passed over). */
 export async function analyseAppFiles(files: string[]): Promise<BinaryIsa[]> {
   const out: BinaryIsa[] = [];
+  // The x86 decoder (iced-x86, a WASM module of ~23 MiB RSS) loads only when a cell has files to scan.
+  const { analyseFile } = await import('./scan.js');
   for (const file of files) {
     if (file.startsWith('@tools/')) continue;
     const isa = await analyseFile(file).catch(() => undefined);

@@ -2,7 +2,6 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunRecord } from './run-record.js';
 import { jsonChunks } from './json.js';
-import { buildJUnit } from './junit.js';
 import { buildMarkdown, ciRunLink } from './markdown.js';
 import { renderIndex } from './html/index-page.js';
 import { renderCellPage } from './html/cell-page.js';
@@ -14,6 +13,8 @@ export async function writeReports(record: RunRecord, dir: string): Promise<{ js
   await mkdir(join(dir, 'cells'), { recursive: true });
   const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
   await writeChunks(paths.json, jsonChunks(record));
+  // junit-report-builder (~21 MiB RSS with its XML DOM library) loads when reports are written, not with the harness.
+  const { buildJUnit } = await import('./junit.js');
   await writeFile(paths.junit, buildJUnit(record, { runDir: dir }));
   // Set by the test suite: every JUnit written under test must be one Jenkins' xUnit accepts.
   if (process.env.BOTHWORLDS_JUNIT_SCHEMA) await assertValidJUnit(paths.junit, process.env.BOTHWORLDS_JUNIT_SCHEMA);
