@@ -37,9 +37,9 @@ export function createMachineFactory(options: MachineFactoryOptions) {
         return copyPayload(machine, files);
       }
       case 'libvirt': {
-        const { startLibvirtForCell } = await import('../machines/libvirt/for-cell.js');
+        const [{ startLibvirtForCell }, { placeOnLibvirtHost }] = await Promise.all([import('../machines/libvirt/for-cell.js'), import('../machines/libvirt/migration-hosts.js')]);
         const placed = await placeOnLibvirtHost(cell, scope, options.hosts);
-        return startLibvirtForCell(cell, { scope, files, kvm: options.kvm, ...placed });
+        return startLibvirtForCell(cell, { scope, files, kvm: options.kvm, ...(placed ? { placed } : {}) });
       }
       case 'local': {
         const { startLocalMachine } = await import('../machines/local/index.js');
@@ -60,19 +60,6 @@ export function createMachineFactory(options: MachineFactoryOptions) {
       }
     }
   };
-}
-
-/**
- * A matrix whose `hosts` name libvirt daemons runs its libvirt cells on them: a slot is leased for
- * the cell's life on the host with the most free ones (or the cell's own `host`), and another
- * pool host is its migration target. Without such hosts: the local daemons (undefined).
- */
-async function placeOnLibvirtHost(cell: Cell, scope: ResourceScope, hosts: HostPool | undefined): Promise<{ uri: string; migrationTargetUri?: string } | undefined> {
-  if (!hosts || !hosts.hosts.some((h) => h.libvirt)) return undefined;
-  const lease = await hosts.acquire({ libvirt: true, ...(cell.host ? { name: cell.host.name } : {}) });
-  scope.register({ name: `libvirt host lease ${lease.host.name}`, kind: 'host-state', dispose: async () => lease.release(), disposeSync: () => lease.release() });
-  const target = hosts.migrationTarget(lease.host);
-  return { uri: lease.host.libvirt!, ...(target ? { migrationTargetUri: target.libvirt! } : {}) };
 }
 
 async function copyPayload(machine: StartedMachine, files: string[]): Promise<StartedMachine> {

@@ -90,7 +90,7 @@ describe('HostPool', () => {
     expect(() => new HostPool([host('a'), host('a')])).toThrow(/twice/);
   });
 
-  it('places libvirt cells on the pool host with the most free slots, and names another as migration target', async () => {
+  it('places libvirt cells on the pool host with the most free slots; a migration destination excludes the source', async () => {
     const lv = (name: string, slots: number): HostRef => ({ ...host(name, [], slots), libvirt: `qemu+ssh://root@${name}/system` });
     const pool = new HostPool([host('plain', [], 4), lv('a', 3), lv('b', 2)]);
     const first = await pool.acquire({ libvirt: true });
@@ -99,7 +99,31 @@ describe('HostPool', () => {
     expect((await pool.acquire({ libvirt: true })).host.name).toBe('a');
     expect((await pool.acquire({ libvirt: true })).host.name).toBe('b');
     expect(pool.usage()).toEqual({ plain: 0, a: 2, b: 1 });
-    expect(pool.migrationTarget(first.host)?.name).toBe('b');
+    // a has one free slot, b one: excluding a, b it is.
+    const away = await pool.acquire({ libvirt: true, exclude: 'a' });
+    expect(away.host.name).toBe('b');
     await expect(pool.acquire({ name: 'plain', libvirt: true })).rejects.toMatchObject({ code: 'HOST_UNKNOWN' });
+    await expect(pool.acquire({ name: 'a', exclude: 'a' })).rejects.toThrow(/name "a" and not "a"/);
+  });
+
+  it('a bounded wait for a slot ends with a deadline naming what it awaited and the slots in use; a release in time grants it', async () => {
+    const lv = (name: string): HostRef => ({ ...host(name), libvirt: `qemu+ssh://root@${name}/system` });
+    const pool = new HostPool([lv('a'), lv('b')]);
+    const [onA, onB] = [await pool.acquire({ name: 'a' }), await pool.acquire({ name: 'b' })];
+    const what = 'a free slot on a libvirt host other than "a"';
+    const late = pool.acquireWithin({ libvirt: true, exclude: 'a' }, 50, what);
+    await expect(late).rejects.toMatchObject({ code: 'DEADLINE', message: expect.stringMatching(/waiting for a free slot on a libvirt host other than "a".*slots used: b 1 of 1/) });
+    expect(pool.waiting).toBe(0);
+    const inTime = pool.acquireWithin({ libvirt: true, exclude: 'a' }, 10_000, what);
+    expect(await settled(inTime)).toBe(false);
+    onB.release();
+    expect((await inTime).host.name).toBe('b');
+    expect(pool.usage()).toEqual({ a: 1, b: 1 });
+    const cancelled = new AbortController();
+    const aborted = pool.acquireWithin({ libvirt: true, exclude: 'a' }, 10_000, what, cancelled.signal);
+    cancelled.abort(new Error('cell cancelled'));
+    await expect(aborted).rejects.toThrow('cell cancelled');
+    expect(pool.waiting).toBe(0);
+    onA.release();
   });
 });

@@ -1,11 +1,13 @@
 import type { HostRef } from '../../model/cell.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, DeadlineError } from '../../core/errors.js';
 
 export interface HostSelector {
   name?: string;
   label?: string;
   /** Only hosts with a libvirt daemon (`libvirt:` in `hosts`). */
   libvirt?: boolean;
+  /** Any host but this one (a migration's destination is not where the domain runs). */
+  exclude?: string;
 }
 
 export interface HostLease {
@@ -69,6 +71,26 @@ export class HostPool {
     });
   }
 
+  /**
+   * `acquire`, bounded: past `timeoutMs` the wait ends with a DeadlineError naming `what` was awaited
+   * and how the candidates' slots were used then.
+   */
+  acquireWithin(selector: HostSelector, timeoutMs: number, what: string, signal?: AbortSignal): Promise<HostLease> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      const used = this.candidates(selector).map((h) => `${h.name} ${this.inUse(h.name)} of ${h.slots}`).join(', ');
+      deadline.abort(new DeadlineError(what, timeoutMs, `slots used: ${used}`));
+    }, timeoutMs);
+    timer.unref();
+    const onAbort = (): void => deadline.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    return this.acquire(selector, deadline.signal).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
   /** Cells running on each host now (for status and tests). */
   inUse(name: string): number {
     return this.busy.get(name) ?? 0;
@@ -91,12 +113,6 @@ export class HostPool {
       if (free > 0 && (!best || free > best.slots - this.inUse(best.name))) best = host;
     }
     return best;
-  }
-
-  /** The libvirt URI of another pool host to migrate to: the one with the most free slots. */
-  migrationTarget(from: HostRef): HostRef | undefined {
-    const others = this.hosts.filter((h) => h.libvirt && h.name !== from.name);
-    return others.sort((a, b) => b.slots - this.inUse(b.name) - (a.slots - this.inUse(a.name)))[0];
   }
 
   private lease(host: HostRef): HostLease {
@@ -131,10 +147,11 @@ function matches(host: HostRef, selector: HostSelector): boolean {
   if (selector.name !== undefined && host.name !== selector.name) return false;
   if (selector.label !== undefined && !host.labels.includes(selector.label)) return false;
   if (selector.libvirt && !host.libvirt) return false;
+  if (selector.exclude !== undefined && host.name === selector.exclude) return false;
   return true;
 }
 
 function describeSelector(selector: HostSelector): string {
-  const parts = [selector.name && `name "${selector.name}"`, selector.label && `label "${selector.label}"`, selector.libvirt && 'a libvirt daemon'].filter(Boolean);
+  const parts = [selector.name && `name "${selector.name}"`, selector.label && `label "${selector.label}"`, selector.libvirt && 'a libvirt daemon', selector.exclude && `not "${selector.exclude}"`].filter(Boolean);
   return parts.join(' and ') || 'any host';
 }

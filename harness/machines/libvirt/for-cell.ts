@@ -4,13 +4,15 @@ import { ensureDefaultImage } from '../../images/default-image.js';
 import { withPayload } from '../../images/payload.js';
 import { UnsupportedError } from '../../core/errors.js';
 import { resolveAccel, type KvmProbe } from '../qemu/accel.js';
-import { startLibvirtMachine, type LibvirtMachine } from './machine.js';
+import type { LibvirtMachine } from './machine.js';
+import { startLibvirtMachine } from './start.js';
 import { defaultMigrationUri, defaultUri } from './virsh.js';
+import type { LibvirtPlacement } from './migration-hosts.js';
 
 /** A matrix cell on libvirt: the default image with the app payload, the cell's spec as domain XML. */
 export async function startLibvirtForCell(
   cell: Cell,
-  options: { scope: ResourceScope; files: string[]; kvm: KvmProbe; uri?: string; migrationTargetUri?: string },
+  options: { scope: ResourceScope; files: string[]; kvm: KvmProbe; placed?: LibvirtPlacement },
 ): Promise<LibvirtMachine> {
   if (cell.machine.image.kind !== 'default') {
     throw new UnsupportedError('LIBVIRT_IMAGE', 'the libvirt backend boots the default image; user kernels and disks run on the qemu backend');
@@ -18,11 +20,12 @@ export async function startLibvirtForCell(
   const accel = resolveAccel(cell.machine, options.kvm);
   let image = await ensureDefaultImage();
   if (options.files.length > 0) image = await withPayload(image, { files: options.files });
-  // A pool host (placed by the runner) or the local daemons.
-  const migrationTargetUri = options.uri ? options.migrationTargetUri : defaultMigrationUri();
+  // A pool host (placed by placeOnLibvirtHost) or the local daemons.
+  const migrationTargetUri = defaultMigrationUri();
+  const where = options.placed ?? { uri: defaultUri(), ...(migrationTargetUri ? { migrationTargetUri } : {}) };
   return startLibvirtMachine(
     cell.machine,
     { kernel: image.kernel, initrd: image.initrd, cmdline: [image.append, cell.machine.kernelAppend].filter(Boolean).join(' ') },
-    { scope: options.scope, accel, uri: options.uri ?? defaultUri(), name: cell.id, ...(migrationTargetUri ? { migrationTargetUri } : {}) },
+    { scope: options.scope, accel, name: cell.id, ...where },
   );
 }

@@ -11,7 +11,8 @@ import { onlineCpus, memInfo } from '../guest-view.js';
 import { buildDomainXml } from './domain-xml.js';
 import { parseJobInfo } from './stats.js';
 import { instanceUri, virsh } from './virsh.js';
-import { startLibvirtMachine, type LibvirtMachine } from './machine.js';
+import type { LibvirtMachine } from './machine.js';
+import { startLibvirtMachine } from './start.js';
 
 const A = instanceUri('a');
 const B = instanceUri('b');

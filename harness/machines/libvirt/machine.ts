@@ -2,7 +2,7 @@ import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfrastructureError, UnsupportedError, attachCleanupError } from '../../core/errors.js';
+import { InfrastructureError } from '../../core/errors.js';
 import { pollUntil } from '../../core/deadline.js';
 import type { MachineSpec } from '../../model/machine-spec.js';
 import { metric, type Metrics } from '../../model/metrics.js';
@@ -15,21 +15,11 @@ import { attachPortReader } from '../qemu/port-reader.js';
 import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
 import { vcpuRegistered } from '../qemu/controls/cpus.js';
 import { VirshAgent } from './agent.js';
-import { tailConsole } from './console-tail.js';
-import { buildDomainXml, dimmXml, type DomainBoot } from './domain-xml.js';
+import { dimmXml } from './domain-xml.js';
 import { parseDomstats, parseJobInfo } from './stats.js';
-import { libvirtUnavailableReason, virsh } from './virsh.js';
-import { domainName, withOwnerMetadata } from './owner.js';
-
-export interface LibvirtMachineOptions {
-  scope: ResourceScope;
-  accel: 'kvm' | 'tcg';
-  uri: string;
-  name: string;
-  /** A second libvirtd to migrate to (stands for another host). */
-  migrationTargetUri?: string;
-  timeoutMs?: number;
-}
+import { virsh } from './virsh.js';
+import { registerDomain } from './owner.js';
+import type { MigrationHosts, MigrationSlot } from './migration-hosts.js';
 
 /** A libvirt-managed guest: the same default image and suites, driven through libvirt's own verbs. */
 export class LibvirtMachine extends AgentMachine implements StartedMachine {
@@ -44,6 +34,11 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   private readonly forwards?: MigratingForwards<string>;
   private portScope: ResourceScope;
   private migrations = 0;
+  /** Where the domain was started; its slot is the cell's for its whole life. */
+  private readonly homeUri: string;
+  /** The slot leased on the host the domain migrated to, until it moves back or the cell ends. */
+  private away: MigrationSlot | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly name: string,
@@ -54,10 +49,15 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     private readonly scope: ResourceScope,
     private runDir: string,
     readonly startMetrics: Metrics,
-    migrationTargetUri: string | undefined,
+    private readonly destinations: MigrationHosts | undefined,
+    noMigrationReason = 'no second libvirtd to migrate to (scripts/services/libvirtd.sh starts one; or set BOTHWORLDS_LIBVIRT_MIGRATION_URI)',
   ) {
     super();
     this.uri = uri;
+    this.homeUri = uri;
+    // Registered before any destination domain, so torn down after it: the slot outlives the domain there.
+    const giveBack = (): void => (this.stopping.abort(new Error(`${name} is stopping`)), this.away?.release());
+    scope.register({ name: `migration slot of ${domain}`, kind: 'host-state', dispose: async () => giveBack(), disposeSync: giveBack });
     this.agent = new VirshAgent(uri, domain);
     this.portScope = scope.child('ports-0');
     if (spec.network !== 'none') {
@@ -70,7 +70,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     if (spec.maxVcpus <= spec.vcpus) unsupportedReason.cpus = `vCPU hot-plug needs maxvcpus > vcpus (this cell has ${spec.vcpus} of ${spec.maxVcpus})`;
     if (!(spec.maxMemoryMiB && spec.maxMemoryMiB > spec.memoryMiB)) unsupportedReason.memory = 'memory hot-plug needs maxmem (and slots) above memory in the matrix';
     if (!spec.balloon) unsupportedReason.balloon = 'the cell has balloon: false';
-    if (!migrationTargetUri) unsupportedReason.migrate = 'no second libvirtd to migrate to (scripts/services/libvirtd.sh starts one; or set BOTHWORLDS_LIBVIRT_MIGRATION_URI)';
+    if (!destinations) unsupportedReason.migrate = noMigrationReason;
     this.controls = {
       ...(unsupportedReason.cpus ? {} : { cpus: { plug: () => this.plugVcpu(), unplug: () => this.offlineVcpu() } }),
       ...(unsupportedReason.balloon ? {} : { balloon: { setTargetMiB: (t, ms) => this.setMemory(t, ms), actualMiB: () => this.balloonMiB() } }),
@@ -95,8 +95,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
         },
       },
       clock: { correct: () => this.correctClock() },
-      // Back and forth between the two hosts: a second migration returns to where the guest started.
-      ...(migrationTargetUri ? { migrate: { migrate: (options) => this.migrateTo(this.uri === migrationTargetUri ? uri : migrationTargetUri, options) } } : {}),
+      ...(destinations ? { migrate: { migrate: (options) => this.migrate(destinations, options) } } : {}),
       unsupportedReason,
     };
   }
@@ -185,6 +184,24 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   }
 
   /**
+   * Away to a slot leased on another host (waiting for one as long as the migration's timeout), or
+   * back home, whose slot the cell kept: the away slot is given back once the domain left it.
+   */
+  private async migrate(destinations: MigrationHosts, options: MigrationOptions): Promise<MigrationReport> {
+    const slot = this.away ?? (await destinations.lease(this.uri, options.timeoutMs ?? 60_000, this.stopping.signal));
+    const to = this.away ? this.homeUri : slot.uri;
+    try {
+      return await this.migrateTo(to, options);
+    } finally {
+      if (this.uri === slot.uri) this.away = slot;
+      else {
+        this.away = undefined;
+        slot.release();
+      }
+    }
+  }
+
+  /**
    * `virsh migrate --live --p2p` to another libvirtd. The destination gets its own channel socket
    * paths (--xml), the port readers move over, the heartbeat gap is measured as on QEMU, and
    * `domjobinfo --completed` gives libvirt's own totals.
@@ -209,7 +226,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     if (options.downtimeLimitMs !== undefined) await virsh(this.uri, ['migrate-setmaxdowntime', this.domain, String(options.downtimeLimitMs)]);
     if (options.maxBandwidthBytesPerSec !== undefined) await virsh(this.uri, ['migrate-setspeed', this.domain, String(Math.max(1, Math.round(options.maxBandwidthBytesPerSec / 2 ** 20)))]);
     const destinationUri = targetUri;
-    this.scope.register({ name: `domain ${this.domain} on ${destinationUri}`, kind: 'domain', dispose: () => destroyAndUndefine(destinationUri, this.domain) });
+    registerDomain(this.scope, destinationUri, this.domain);
     const watch = new HeartbeatWatch(this.output);
     // Read the destination's ports as soon as its QEMU creates them, so the heartbeat gap is the
     // guest's downtime, not the time it took us to reconnect afterwards.
@@ -254,44 +271,5 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
       ...(job.iteration !== undefined ? { passes: metric(job.iteration, 'count') } : {}),
     };
     return { status: 'completed', acknowledgedAt: completedAt, metrics, series: [], detail: { from: 'libvirt', to: destinationUri, domjobinfo: job.raw } };
-  }
-}
-
-async function destroyAndUndefine(uri: string, domain: string): Promise<void> {
-  await virsh(uri, ['destroy', domain]).catch(() => undefined);
-  await virsh(uri, ['undefine', domain, '--nvram']).catch(() => virsh(uri, ['undefine', domain]).catch(() => undefined));
-}
-
-/** Define and start a domain from the typed spec; teardown (destroy + undefine) is registered before start. */
-export async function startLibvirtMachine(spec: MachineSpec, boot: DomainBoot, options: LibvirtMachineOptions): Promise<LibvirtMachine> {
-  const reason = await libvirtUnavailableReason(options.uri);
-  if (reason) throw new UnsupportedError('LIBVIRT_UNAVAILABLE', reason);
-  const scope = options.scope.child(`libvirt-${options.name}`);
-  const started = performance.now();
-  const domain = domainName(options.name);
-  try {
-    const runDir = makeTempDir(`libvirt-${options.name.slice(0, 20)}-`);
-    scope.registerTempDir(runDir);
-    const xml = buildDomainXml(spec, {
-      name: domain,
-      accel: options.accel,
-      boot,
-      channels: { app: join(runDir, 'app.sock'), heartbeat: join(runDir, 'heartbeat.sock'), consoleLog: join(runDir, 'console.log') },
-    });
-    // Owner metadata: the next harness start removes the domain if this harness dies with it running.
-    writeFileSync(join(runDir, 'domain.xml'), withOwnerMetadata(xml));
-    scope.register({ name: `domain ${domain} on ${options.uri}`, kind: 'domain', dispose: () => destroyAndUndefine(options.uri, domain) });
-    await virsh(options.uri, ['define', join(runDir, 'domain.xml')]);
-    await virsh(options.uri, ['start', domain]);
-    const defined = performance.now();
-    const machine = new LibvirtMachine(options.name, domain, spec, options.accel, options.uri, scope, runDir, { boot_ms: metric(0, 'ms') }, options.migrationTargetUri);
-    await tailConsole(join(runDir, 'console.log'), machine.output, scope);
-    await machine.attachPorts();
-    await machine.agent.waitUntilAnswering(options.timeoutMs ?? 90_000);
-    Object.assign(machine.startMetrics, { define_start_ms: metric(defined - started, 'ms'), boot_ms: metric(performance.now() - started, 'ms') });
-    return machine;
-  } catch (error) {
-    for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
-    throw error;
   }
 }
