@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { projectRoot } from '../harness/core/project-root.js';
@@ -17,7 +18,11 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const dir = mkdtempSync(join(tmpdir(), 'bw-bad-input-'));
 const qemuCalls = join(dir, 'qemu-calls');
 const fakeQemu = join(dir, 'qemu-system-x86_64');
-writeFileSync(fakeQemu, `#!/bin/sh\necho "$@" >> '${qemuCalls}'\nexit 1\n`);
+// `-cpu help` (asked at load to check model names) prints and exits without creating a machine: the
+// stand-in answers it with the real QEMU's list and records every other call.
+const cpuHelp = join(dir, 'cpu-help');
+writeFileSync(cpuHelp, execFileSync('qemu-system-x86_64', ['-cpu', 'help']));
+writeFileSync(fakeQemu, `#!/bin/sh\nif [ "$1" = -cpu ] && [ "$2" = help ]; then cat '${cpuHelp}'; exit 0; fi\necho "$@" >> '${qemuCalls}'\nexit 1\n`);
 chmodSync(fakeQemu, 0o755);
 process.env.BOTHWORLDS_QEMU = fakeQemu;
 
@@ -88,6 +93,7 @@ describe('bad input stops before any VM', () => {
     ['value-slots', '6:11', /slots must be a whole number from 1 to 256 \(QEMU's limit of DIMM slots\), not 100000/],
     ['value-retries', '4:10', /retries is 1000000000: it must be <= 10/],
     ['value-cpu-injection', '5:9', /cpu "Nehalem -drive file=\/etc\/passwd" is not a CPU model/],
+    ['value-cpu-unknown', '5:9', /cpu "Nehalm" is not a CPU model .*qemu-system-x86_64 knows \(did you mean "Nehalem"\?\); `.* -cpu help` lists them/],
     ['app-file-missing', '5:11', /app file "\.\.\/build\/my-daemon" does not exist/],
     ['mem-plug-no-maxmem', '11:20', /mem-plug needs memory hot-plug: a maxmem above memory .*; 16 cell\(s\) with scenario "grow" lack it/],
     ['suite-event-impossible', '8:5', /suite hotplug-awareness schedules cpu-plug \(hotplug-awareness\): cpu-plug of 1 vCPU\(s\) needs maxvcpus at least vcpus \+ 1 .*; 1 cell\(s\) with this suite lack it/],
@@ -120,6 +126,7 @@ describe('bad input stops before any VM', () => {
     [['boot', '--vcpus', 'two'], '--vcpus must be a whole number from 1 to 4096, not "two"'],
     [['boot', '--accel', 'kvn'], '--accel must be one of auto, kvm, tcg (did you mean "kvm"?), not "kvn"'],
     [['boot', '--cpu', 'Nehalem -drive file=/etc/passwd'], '--cpu must be a CPU model'],
+    [['boot', '--cpu', 'SandyBrige,-avx'], '--cpu: "SandyBrige" is not a CPU model'],
     [['compare', 'a', 'b', '--alpha', '2'], '--alpha must be a number above 0 and below 1, not "2"'],
   ])('%j: exit 2 naming the flag', async (args, message) => {
     const result = await cli(args.map((a) => (a === 'good.yaml' ? join(FIXTURES, a) : a)));

@@ -6,14 +6,16 @@ import { MatrixError } from '../matrix/errors.js';
 import { loadMatrix, type MatrixFile } from '../matrix/load.js';
 import { checkSuiteEvents } from '../suite/check-events.js';
 import { loadSuite, suiteCatalog } from '../run/suite-registry.js';
+import { qemuCpuNames } from '../machines/qemu/cpu-models.js';
 
 /**
  * Load a matrix as every command does: besides the file's own checks, each event's `with:` is
  * validated by its kind and each suite's name and options against the suite, so every mistake
  * stops here with file:line:column (exit 2) before anything starts.
  */
-export function loadCheckedMatrix(path: string): Promise<MatrixFile> {
-  return loadMatrix(resolve(path), { eventKinds, suites: suiteCatalog });
+export async function loadCheckedMatrix(path: string): Promise<MatrixFile> {
+  const cpuModels = await qemuCpuNames();
+  return loadMatrix(resolve(path), { eventKinds, suites: suiteCatalog, ...(cpuModels ? { cpuModels } : {}) });
 }
 
 /**

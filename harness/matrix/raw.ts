@@ -60,6 +60,8 @@ export interface LoadOptions {
    * that exists). Without it suite names and options are not checked.
    */
   suites?: { builtin: Readonly<Record<string, SuiteInfo>>; loadUser(path: string): Promise<SuiteInfo> };
+  /** The CPU model names the hypervisor accepts (QEMU's `-cpu help`); without it a `cpu` value is checked for its syntax only. */
+  cpuModels?: { models: ReadonlySet<string>; binary: string };
 }
 
 /** Records a problem at a place in the document (`key`: at the key rather than its value). */
