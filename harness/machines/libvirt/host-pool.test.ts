@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { ResourceScope } from '../../run/resources.js';
 import { projectRoot } from '../../core/project-root.js';
-import { loadMatrix } from '../../matrix/load.js';
+import { loadMatrix, type MatrixFile } from '../../matrix/load.js';
 import { expandMatrix } from '../../matrix/expand.js';
 import { probeKvm } from '../qemu/accel.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
@@ -26,6 +26,9 @@ describe('a pool of libvirt hosts over qemu+ssh', () => {
   const scope = new ResourceScope('libvirt-host-pool-test');
   const dir = mkdtempSync(join(tmpdir(), 'bw-libvirt-pool-'));
   let sshd: TestSshd;
+  let matrix: MatrixFile | undefined;
+  // Domain names come from cell ids: a run tag keeps them apart from other tests' on the same daemons.
+  const tag = Math.random().toString(36).slice(2, 8);
   const uri = (name: string) =>
     `qemu+ssh://root@127.0.0.1:${sshd.port}/system?socket=/run/bothworlds/libvirt-${name}/libvirt-sock&keyfile=${sshd.host.keyPath}&no_verify=1&no_tty=1&proxy=netcat`;
 
@@ -39,45 +42,89 @@ describe('a pool of libvirt hosts over qemu+ssh', () => {
   });
 
   it('places cells on the pool hosts by free slots and migrates between them', async () => {
-    const file = join(dir, 'pool.yaml');
-    writeFileSync(
-      file,
-      `name: libvirt-pool
-app: {command: ["true"], timeout: 60s}
-defaults: {backend: libvirt, memory: 384M}
-axes: {cpu: [Nehalem, SandyBridge]}
-hosts:
-  - {name: host-a, address: 127.0.0.1, libvirt: "${uri('a')}"}
-  - {name: host-b, address: 127.0.0.1, libvirt: "${uri('b')}"}
-`,
-    );
-    const matrix = await loadMatrix(file);
-    expect(matrix.doc.hosts.map((h) => h.libvirt)).toEqual([uri('a'), uri('b')]);
-    const hosts = new HostPool(matrix.doc.hosts);
-    const kvm = await probeKvm(await ensureDefaultImage());
-    const start = createMachineFactory({ kvm, hosts, appFiles: async () => [] });
-    const cells = expandMatrix(matrix).cells;
-    const scopes = cells.map((c) => scope.child(c.id));
-    const machines = (await Promise.all(cells.map((cell, i) => start(cell, scopes[i]!)))) as LibvirtMachine[];
+    const hosts = new HostPool(await poolOf([{ name: 'host-a', socket: 'a' }, { name: 'host-b', socket: 'b' }]));
+    const { machines, scopes } = await startCells(hosts, ['Nehalem', 'SandyBridge']);
     // One slot each: the two cells ran on different daemons, both reached over ssh.
     expect(new Set(machines.map((m) => m.uri))).toEqual(new Set([uri('a'), uri('b')]));
     expect(hosts.usage()).toEqual({ 'host-a': 1, 'host-b': 1 });
     for (const m of machines) expect((await m.exec(['true'])).exitCode).toBe(0);
 
-    const [moving] = machines;
-    const from = moving!.uri;
-    const report = await moving!.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 });
-    expect(report.status).toBe('completed');
-    expect(moving!.uri).not.toBe(from);
-    expect((await virsh(moving!.uri, ['list', '--name'])).split('\n')).toContain(moving!.domain);
-    expect((await virsh(from, ['list', '--name'])).split('\n')).not.toContain(moving!.domain);
-    expect((await moving!.exec(['true'])).exitCode).toBe(0);
+    // Each host's one slot is taken: a migration finds no free destination within its timeout.
+    const [moving, staying] = machines as [LibvirtMachine, LibvirtMachine];
+    const from = moving.uri;
+    const blocked = await moving.controls.migrate!.migrate({ timeoutMs: 1_500 }).catch((e: unknown) => e);
+    expect(blocked).toMatchObject({ code: 'DEADLINE', message: expect.stringMatching(/a free slot on a libvirt host of the pool other than "host-[ab]".*slots used: host-[ab] 1 of 1/) });
+    expect(moving.uri).toBe(from);
+    expect(hosts.usage()).toEqual({ 'host-a': 1, 'host-b': 1 });
 
-    for (const s of scopes) await s.dispose();
+    // It waits instead, and goes once the other cell ends and frees its slot.
+    const migrating = moving.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 });
+    expect(hosts.waiting).toBe(1);
+    await scopes[1]!.dispose();
+    expect((await migrating).status).toBe('completed');
+    expect(moving.uri).toBe(staying.uri);
+    expect((await virsh(moving.uri, ['list', '--name'])).split('\n')).toContain(moving.domain);
+    expect((await virsh(from, ['list', '--name'])).split('\n')).not.toContain(moving.domain);
+    expect((await moving.exec(['true'])).exitCode).toBe(0);
+    // Its home slot stays the cell's (the way back always fits); the destination's is leased too.
+    expect(hosts.usage()).toEqual({ 'host-a': 1, 'host-b': 1 });
+
+    await scopes[0]!.dispose();
     expect(hosts.usage()).toEqual({ 'host-a': 0, 'host-b': 0 });
+    await expectNoDomains(machines);
+  });
+
+  it('leases the destination: of two cells migrating onto a one-slot host, one goes and the other waits for the slot to come back', async () => {
+    const hosts = new HostPool(await poolOf([{ name: 'big', socket: 'a', slots: 2 }, { name: 'small', socket: 'b' }]));
+    // Most free slots first, the first listed among equals: both cells land on "big".
+    const { machines, scopes } = await startCells(hosts, ['Nehalem', 'SandyBridge']);
+    expect(machines.map((m) => m.uri)).toEqual([uri('a'), uri('a')]);
+    const [first, second] = machines as [LibvirtMachine, LibvirtMachine];
+    const going = first.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 });
+    const refused = await second.controls.migrate!.migrate({ timeoutMs: 1_500 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'DEADLINE', message: expect.stringMatching(/other than "big" to migrate .*slots used: small 1 of 1/) });
+    expect((await going).status).toBe('completed');
+    expect([first.uri, second.uri]).toEqual([uri('b'), uri('a')]);
+    expect(hosts.usage()).toEqual({ big: 2, small: 1 });
+
+    // The second waits; the first moving back home gives the slot back, and the second takes it.
+    const waiting = second.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 });
+    expect(hosts.waiting).toBe(1);
+    expect((await first.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 })).status).toBe('completed');
+    expect((await waiting).status).toBe('completed');
+    expect([first.uri, second.uri]).toEqual([uri('a'), uri('b')]);
+    expect(hosts.usage()).toEqual({ big: 2, small: 1 });
+    for (const m of machines) expect((await m.exec(['true'])).exitCode).toBe(0);
+
+    // The cell's end gives back its away slot as well as its home slot.
+    await scopes[1]!.dispose();
+    expect(hosts.usage()).toEqual({ big: 1, small: 0 });
+    await scopes[0]!.dispose();
+    expect(hosts.usage()).toEqual({ big: 0, small: 0 });
+    await expectNoDomains(machines);
+  });
+
+  async function poolOf(entries: { name: string; socket: string; slots?: number }[]) {
+    const file = join(dir, `pool-${entries.map((e) => e.name).join('-')}.yaml`);
+    const lines = entries.map((e) => `  - {name: ${e.name}, address: 127.0.0.1, slots: ${e.slots ?? 1}, libvirt: "${uri(e.socket)}"}`);
+    writeFileSync(file, `name: libvirt-pool\napp: {command: ["true"], timeout: 60s}\ndefaults: {backend: libvirt, memory: 384M, run: "${tag}"}\naxes: {cpu: [Nehalem, SandyBridge]}\nhosts:\n${lines.join('\n')}\n`);
+    matrix = await loadMatrix(file);
+    expect(matrix.doc.hosts.map((h) => h.libvirt)).toEqual(entries.map((e) => uri(e.socket)));
+    return matrix.doc.hosts;
+  }
+
+  async function startCells(hosts: HostPool, cpus: string[]) {
+    const start = createMachineFactory({ kvm: await probeKvm(await ensureDefaultImage()), hosts, appFiles: async () => [] });
+    const cells = expandMatrix(matrix!).cells.filter((c) => cpus.includes(c.machine.cpuModel));
+    const scopes = cells.map((c) => scope.child(c.id));
+    const machines = (await Promise.all(cells.map((cell, i) => start(cell, scopes[i]!)))) as LibvirtMachine[];
+    return { machines, scopes };
+  }
+
+  async function expectNoDomains(machines: LibvirtMachine[]) {
     for (const name of ['a', 'b']) {
       const left = await virsh(uri(name), ['list', '--all', '--name']);
       for (const m of machines) expect(left).not.toContain(m.domain);
     }
-  });
+  }
 });

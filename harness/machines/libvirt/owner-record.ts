@@ -11,8 +11,8 @@ import { ownerToken } from '../../core/temp-dir.js';
  * with SIGKILL leaves its domains running on remote daemons the next start could not know of; this
  * record tells it. Durable (XDG state, not the temp root: a remote domain outlives a reboot of the
  * harness's machine) and private (0700 dir, 0600 files: URIs may name key files). One file per
- * harness process, named after its temp root; removed at exit once every domain it recorded was
- * removed, else by the start that swept its daemons.
+ * harness process, named after its temp root; removed once every domain it recorded was removed,
+ * else by the start that swept its daemons.
  */
 export interface OwnerRecord {
   file: string;
@@ -30,17 +30,11 @@ export function recordDir(): string {
 
 /**
  * Note that a domain is about to be defined on `uri` (synchronously, before the define). Returns
- * what to call once that domain is known to be gone; at exit, with none left, the record goes.
+ * what to call once that domain is known to be gone; with none left, the record goes at once (a
+ * test runner may kill its workers without running exit hooks).
  */
 export function recordDomain(uri: string): () => void {
-  if (!mine) {
-    const token = ownerToken();
-    mine = { file: join(privateRecordDir(), `${basename(dirname(token))}.json`), uris: [], live: 0 };
-    const record = mine;
-    process.once('exit', () => {
-      if (record.live === 0) rmSync(record.file, { force: true });
-    });
-  }
+  mine ??= { file: join(privateRecordDir(), `${basename(dirname(ownerToken()))}.json`), uris: [], live: 0 };
   const record = mine;
   if (!record.uris.includes(uri)) {
     record.uris.push(uri);
@@ -49,8 +43,11 @@ export function recordDomain(uri: string): () => void {
   record.live++;
   let gone = false;
   return () => {
-    if (!gone) record.live--;
+    if (gone) return;
     gone = true;
+    if (--record.live > 0) return;
+    record.uris = [];
+    rmSync(record.file, { force: true });
   };
 }
 
