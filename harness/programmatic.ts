@@ -14,6 +14,7 @@ import { cellId } from './matrix/cell-id.js';
 import { sweepStaleTempDirs } from './core/temp-dir.js';
 import { ConfigError } from './core/errors.js';
 import { parseDuration, parseSizeMiB } from './matrix/units.js';
+import { checkCellInput } from './run/check-cell-input.js';
 
 /** The matrix's words for a machine (`cpu: Nehalem`, `memory: 384M`, `maxvcpus: 4`), beside the spec's own. */
 export interface MachineInput extends Partial<MachineSpec> {
@@ -140,9 +141,11 @@ let sharedPool: SnapshotPool | undefined;
 
 /**
  * Run one cell exactly as `bothworlds run` would (machine, application, timeline, suites) and
- * return its result, for assertions in a vitest file.
+ * return its result, for assertions in a vitest file. A cell a matrix file could not hold (an unknown
+ * CPU model or event, a bad parameter, a plug beyond maxvcpus) is a ConfigError before any machine starts.
  */
 export async function runOneCell(cell: Cell, options: RunOneOptions = {}): Promise<CellResult> {
+  await checkCellInput(cell);
   await sweepStaleTempDirs();
   const needsVm = cell.backend === 'qemu' || cell.backend === 'libvirt';
   const kvm = needsVm ? await probeKvm(await ensureDefaultImage()) : { usable: false, reason: 'not probed', probeMs: 0 };
