@@ -11,7 +11,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, infrastructure: 3, incomplete:
  * A flaky cell fails the run like a failed one. A quarantined cell (a live `quarantine:` entry)
  * still runs and is reported but does not count; an expired entry fails the run on its own.
  */
-export function exitCodeFor(all: CellResult[], interrupted: boolean): number {
+export function exitCodeFor(all: readonly Pick<CellResult, 'outcome' | 'quarantine'>[], interrupted: boolean): number {
   if (all.some((c) => c.quarantine?.expired)) return EXIT.failed;
   const cells = all.filter((c) => !c.quarantine);
   if (cells.some((c) => c.outcome === 'failed' || c.outcome === 'flaky')) return EXIT.failed;

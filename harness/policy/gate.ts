@@ -5,19 +5,19 @@ import { ConfigError } from '../core/errors.js';
 import type { MatrixFile } from '../matrix/load.js';
 import type { Cell } from '../model/cell.js';
 import type { Qualification } from '../model/qualification.js';
-import type { RunRecord } from '../report/run-record.js';
+import type { RunInfo } from '../report/run-record.js';
+import { RunFolder } from '../report/results-read.js';
 import { collectProvenance } from '../certify/provenance.js';
 import { PROVENANCE_FILE } from '../certify/inputs.js';
-import { evaluatePolicy } from './evaluate.js';
 import { parsePolicy, readPolicySource, type PolicySource } from './load-policy.js';
 import type { PlannedCell, Policy } from './policy.js';
-import { limitSources, saveRunInputs, writeQualification } from './run-folder.js';
+import { evaluateFolder, limitSources, saveRunInputs, writeQualification } from './run-folder.js';
 
 /** A run's qualification gate, prepared before anything starts (a bad policy is exit 2 with file:line:column). */
 export interface RunGate {
   policy?: Policy;
-  /** Called with the finished record before the reports are written: records the inputs, judges the run. */
-  finish(record: RunRecord, dir: string): Promise<Qualification | undefined>;
+  /** Called with the finished run before the reports are written: records the inputs, judges the results in its folder. */
+  finish(run: RunInfo, dir: string): Promise<Qualification | undefined>;
 }
 
 /**
@@ -33,14 +33,14 @@ export async function prepareGate(matrix: MatrixFile, cells: readonly Cell[], op
   const policy = source ? parsePolicy(source, plan, limitSources(matrixText)) : undefined;
   return {
     ...(policy ? { policy } : {}),
-    async finish(record, dir) {
+    async finish(run, dir) {
       if (!policy && !options.record) return undefined;
       await saveRunInputs(dir, { matrixPath: matrix.path, matrixText, ...(source ? { policy: source } : {}), plan });
       const provenance = await collectProvenance(cells);
       await mkdir(dirname(join(dir, PROVENANCE_FILE)), { recursive: true });
       await writeFile(join(dir, PROVENANCE_FILE), `${JSON.stringify(provenance, null, 2)}\n`);
       if (!policy) return undefined;
-      const qualification = evaluatePolicy(policy, record, plan);
+      const qualification = await evaluateFolder(policy, await RunFolder.open(dir), run, plan);
       await writeQualification(dir, qualification);
       return qualification;
     },

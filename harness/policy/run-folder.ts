@@ -5,9 +5,10 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { knownEventKinds } from '../inject/registry.js';
 import type { Qualification } from '../model/qualification.js';
-import type { RunRecord } from '../report/run-record.js';
+import type { RunInfo } from '../report/run-record.js';
+import { RunFolder } from '../report/results-read.js';
 import { suiteCatalog } from '../run/suite-registry.js';
-import { evaluatePolicy } from './evaluate.js';
+import { PolicyTally } from './evaluate.js';
 import { parsePolicy, type PolicySource } from './load-policy.js';
 import type { PlannedCell, Policy } from './policy.js';
 
@@ -71,10 +72,17 @@ export function policyOf(inputs: RunInputs): Policy | undefined {
 }
 
 /** The verdict a run folder's recorded policy gives its results; undefined without a policy. */
-export async function qualifyRunFolder(dir: string, record: RunRecord): Promise<Qualification | undefined> {
-  const inputs = await readRunInputs(dir);
+export async function qualifyRunFolder(folder: RunFolder): Promise<Qualification | undefined> {
+  const inputs = await readRunInputs(folder.dir);
   const policy = inputs && policyOf(inputs);
-  return policy ? evaluatePolicy(policy, record, inputs.plan) : undefined;
+  return policy ? evaluateFolder(policy, folder, folder.info, inputs.plan) : undefined;
+}
+
+/** A policy's verdict on a run folder's results, read a cell at a time; `run` dates it (its trailer). */
+export async function evaluateFolder(policy: Policy, folder: RunFolder, run: Pick<RunInfo, 'startedAt' | 'finishedAt'>, plan: readonly PlannedCell[]): Promise<Qualification> {
+  const tally = new PolicyTally(policy);
+  for await (const cell of folder.cells()) tally.add(cell);
+  return tally.verdict(run, plan);
 }
 
 export async function writeQualification(dir: string, qualification: Qualification): Promise<void> {

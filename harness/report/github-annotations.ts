@@ -1,5 +1,4 @@
-import type { CellResult } from '../model/result.js';
-import type { RunRecord } from './run-record.js';
+import type { CellSummary } from './cell-summary.js';
 import { neutralise } from './neutralise.js';
 
 /** At most this many: GitHub shows 10 error annotations per step and drops the rest. */
@@ -19,7 +18,7 @@ function escapeProperty(text: string): string {
  * says which cells on its summary page. The reason can carry application output: escape sequences
  * and controls are neutralised first, then GitHub's own escaping keeps it inside one command.
  */
-export function githubAnnotations(record: RunRecord, options: { htmlReport?: string } = {}): string {
+export function githubAnnotations(record: { cells: readonly CellSummary[] }, options: { htmlReport?: string } = {}): string {
   const bad = record.cells.filter((c) => c.outcome === 'failed' || c.outcome === 'error' || c.outcome === 'incomplete');
   const lines = bad.slice(0, MAX_ANNOTATIONS).map((cell) => {
     const title = escapeProperty(`bothworlds ${cell.outcome}: ${neutralise(cell.id)}`);
@@ -31,7 +30,7 @@ export function githubAnnotations(record: RunRecord, options: { htmlReport?: str
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-function describe(cell: CellResult): string {
+function describe(cell: CellSummary): string {
   const why = cell.reason ?? cell.error?.message ?? cell.outcome;
   return `${cell.id}: ${why}${cell.error ? ` [${cell.error.code}]` : ''}`;
 }

@@ -1,8 +1,10 @@
 /** Results and reports: the durable store, every report format, compare, merge and progress. */
-export type { EnvironmentFingerprint, RunHeader, RunRecord } from './run-record.js';
+export type { EnvironmentFingerprint, RunHeader, RunInfo, RunRecord, RunSummaryRecord } from './run-record.js';
+export type { CellSummary } from './cell-summary.js';
 export { collectEnvironment } from './environment.js';
 export { ResultsStore, readResults, RESULTS_FILE } from './results-store.js';
-export { writeReports } from './write-all.js';
+export { RunFolder } from './results-read.js';
+export { writeReports, writeFolderReports, type ReportPaths } from './write-all.js';
 export { buildJson } from './json.js';
 export { buildJUnit } from './junit.js';
 export { buildMarkdown } from './markdown.js';

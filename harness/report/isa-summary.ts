@@ -1,5 +1,5 @@
 import type { IsaEvidence } from '../model/isa.js';
-import type { CellResult } from '../model/result.js';
+import type { CellSummary } from './cell-summary.js';
 
 export interface ModelBreak {
   /** The CPU model (the cell's `cpu` axis) or "this host". */
@@ -14,7 +14,7 @@ export interface ModelBreak {
 const EVIDENCE_ORDER: IsaEvidence[] = ['sigill', 'declared', 'scan'];
 
 /** "What each CPU model breaks": per CPU model, the needed flags it lacks, merged over the run's cells. */
-export function modelBreaks(cells: CellResult[]): ModelBreak[] {
+export function modelBreaks(cells: readonly CellSummary[]): ModelBreak[] {
   const byModel = new Map<string, ModelBreak>();
   for (const cell of cells) {
     if (!cell.isa) continue;
@@ -41,7 +41,7 @@ export function modelBreaks(cells: CellResult[]): ModelBreak[] {
 export const EVIDENCE_LABEL: Record<IsaEvidence, string> = { sigill: 'seen as SIGILL', declared: 'declared', scan: 'found by scan' };
 
 /** What the run's application needs, from the first cell that knows: "x86-64-v3 (avx, avx2)". */
-export function appNeeds(cells: CellResult[]): string | undefined {
+export function appNeeds(cells: readonly CellSummary[]): string | undefined {
   const known = cells.find((c) => c.isa && c.isa.needs.length > 0)?.isa;
   return known?.needsText;
 }

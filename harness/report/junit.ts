@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import type { Outcome } from '../model/outcome.js';
 import type { CellResult, SuiteResult } from '../model/result.js';
-import type { RunRecord } from './run-record.js';
+import type { RunInfo, RunRecord } from './run-record.js';
 import { splitEveryCdataEnd, xmlSafe, xmlText } from './xml-text.js';
 import { qualificationLines } from './qualification-text.js';
 
@@ -20,89 +20,103 @@ const junit = ((junitModule as unknown as { default?: Builder }).default ?? juni
  * person needs to rerun it. A cell without suites gets one "application" case.
  */
 export function buildJUnit(unsafe: RunRecord, options: { runDir?: string } = {}): string {
-  // Application output reaches every field: characters XML 1.0 forbids are made visible first.
-  const matrixName = xmlSafe(unsafe.matrix.name);
-  const className = (cell: CellResult) => ['bothworlds', dotless(matrixName), dotless(cell.id)].join('.');
   // One small builder per suite, its XML kept as text: a builder's DOM for 10,000 cells is ~150 MB.
   const document = new SuitesText();
-  // The policy's verdict is its own testcase, first: a CI that gates on JUnit gates on it.
-  if (unsafe.qualification) {
-    const qualification = xmlSafe(unsafe.qualification);
-    const builder = junit.newBuilder();
-    const [head, ...rest] = qualificationLines(qualification);
-    const testCase = builder.testSuite().name('qualification').timestamp(xmlSafe(unsafe.startedAt)).testCase().className(`bothworlds.${dotless(matrixName)}.qualification`).name('release qualification');
-    if (qualification.verdict !== 'qualified') testCase.failure(qualification.reasons.map((r) => r.message).join('; '), 'not qualified');
-    const out = xmlText([head!, ...rest].join('\n'));
+  const parts: string[] = [];
+  const qualification = junitQualification(unsafe);
+  if (qualification) parts.push(document.add(qualification));
+  for (const cell of unsafe.cells) parts.push(document.add(junitCell(cell, unsafe.matrix.name, options)));
+  return parts.length === 0 ? `${document.head()}/>` : `${document.head()}>\n${parts.join('')}</testsuites>`;
+}
+
+type SuiteBuilder = ReturnType<Builder['newBuilder']>;
+
+/** The policy's verdict as its own testcase, first: a CI that gates on JUnit gates on it. */
+export function junitQualification(unsafe: Pick<RunInfo, 'qualification' | 'matrix' | 'startedAt'>): SuiteBuilder | undefined {
+  if (!unsafe.qualification) return undefined;
+  const matrixName = xmlSafe(unsafe.matrix.name);
+  const qualification = xmlSafe(unsafe.qualification);
+  const builder = junit.newBuilder();
+  const [head, ...rest] = qualificationLines(qualification);
+  const testCase = builder.testSuite().name('qualification').timestamp(xmlSafe(unsafe.startedAt)).testCase().className(`bothworlds.${dotless(matrixName)}.qualification`).name('release qualification');
+  if (qualification.verdict !== 'qualified') testCase.failure(qualification.reasons.map((r) => r.message).join('; '), 'not qualified');
+  const out = xmlText([head!, ...rest].join('\n'));
+  testCase.standardOutput(out);
+  splitEveryCdataEnd(testCase, () => [out]);
+  return builder;
+}
+
+/** One cell's <testsuite>, in a builder of its own. */
+export function junitCell(unsafeCell: CellResult, unsafeMatrixName: string, options: { runDir?: string } = {}): SuiteBuilder {
+  // Application output reaches every field: characters XML 1.0 forbids are made visible first.
+  const matrixName = xmlSafe(unsafeMatrixName);
+  const className = (cell: CellResult) => ['bothworlds', dotless(matrixName), dotless(cell.id)].join('.');
+  const cell = xmlSafe(unsafeCell);
+  const builder = junit.newBuilder();
+  const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(seconds(cell.durationMs));
+  suite.property('backend', cell.backend);
+  if (cell.accel) suite.property('accel', cell.accel);
+  for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
+  for (const [name, m] of Object.entries(cell.metrics)) suite.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
+  if (cell.repeats) suite.property('pass-rate', `${cell.repeats.passed}/${cell.repeats.total}`);
+  if (cell.attempts.length > 1) suite.property('attempts', cell.attempts.map((a) => a.outcome).join(' → '));
+  // Properties on <testcase> are not in the junit-4 schema that Jenkins' xUnit plugin validates
+  // against, so a suite's metrics are properties of the cell's <testsuite>, named by suite.
+  for (const result of cell.suites) for (const [name, m] of Object.entries(result.metrics)) suite.property(`metric.${result.suite}.${name}`, `${round(m.value)} ${m.unit}`);
+  const results: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
+  // An error cell whose suites all passed still says, in a case of its own, that the lab failed.
+  const infrastructure = cell.outcome === 'error' && cell.suites.length > 0 && cell.suites.every((s) => s.outcome === 'passed');
+  const times = caseTimesMs(cell, infrastructure);
+  const tail = outputTail(cell);
+  results.forEach((result, i) => {
+    const testCase = suite
+      .testCase()
+      .className(className(cell))
+      .name(`${cell.id}: ${result ? result.suite : 'application'}`)
+      .time(seconds(times[i]!));
+    const outcome = caseOutcome(cell, result);
+    const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
+    if (outcome === 'failed') withBody(testCase.failure(failureMessage(result, reason), 'failed'), 'failure', tail);
+    else if (outcome === 'flaky') withBody(testCase.failure(cell.reason ?? 'flaky', 'flaky'), 'failure', tail);
+    else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
+    // Not everything asked was done: never a pass, and not the application's failure either.
+    else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
+    else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
+    const out = xmlText(systemOut(cell, result, options.runDir));
     testCase.standardOutput(out);
-    splitEveryCdataEnd(testCase, () => [out]);
-    document.add(builder);
+    splitEveryCdataEnd(testCase, () => [out, errorContent(cell)]);
+  });
+  if (infrastructure) {
+    const testCase = suite.testCase().className(className(cell)).name(`${cell.id}: infrastructure`).time(seconds(times[results.length]!));
+    testCase.error(cell.reason ?? 'error', cell.error?.code ?? 'error', errorContent(cell));
+    splitEveryCdataEnd(testCase, () => [errorContent(cell)]);
   }
-  for (const unsafeCell of unsafe.cells) {
-    const cell = xmlSafe(unsafeCell);
-    const builder = junit.newBuilder();
-    const suite = builder.testSuite().name(cell.id).timestamp(cell.startedAt).time(seconds(cell.durationMs));
-    suite.property('backend', cell.backend);
-    if (cell.accel) suite.property('accel', cell.accel);
-    for (const [axis, value] of Object.entries(cell.axes)) suite.property(`axis.${axis}`, String(value));
-    for (const [name, m] of Object.entries(cell.metrics)) suite.property(`metric.${name}`, `${round(m.value)} ${m.unit}`);
-    if (cell.repeats) suite.property('pass-rate', `${cell.repeats.passed}/${cell.repeats.total}`);
-    if (cell.attempts.length > 1) suite.property('attempts', cell.attempts.map((a) => a.outcome).join(' → '));
-    // Properties on <testcase> are not in the junit-4 schema that Jenkins' xUnit plugin validates
-    // against, so a suite's metrics are properties of the cell's <testsuite>, named by suite.
-    for (const result of cell.suites) for (const [name, m] of Object.entries(result.metrics)) suite.property(`metric.${result.suite}.${name}`, `${round(m.value)} ${m.unit}`);
-    const results: Array<SuiteResult | undefined> = cell.suites.length > 0 ? cell.suites : [undefined];
-    // An error cell whose suites all passed still says, in a case of its own, that the lab failed.
-    const infrastructure = cell.outcome === 'error' && cell.suites.length > 0 && cell.suites.every((s) => s.outcome === 'passed');
-    const times = caseTimesMs(cell, infrastructure);
-    const tail = outputTail(cell);
-    results.forEach((result, i) => {
-      const testCase = suite
-        .testCase()
-        .className(className(cell))
-        .name(`${cell.id}: ${result ? result.suite : 'application'}`)
-        .time(seconds(times[i]!));
-      const outcome = caseOutcome(cell, result);
-      const reason = (result?.outcome === outcome ? result.reason : undefined) ?? cell.reason ?? outcome;
-      if (outcome === 'failed') withBody(testCase.failure(failureMessage(result, reason), 'failed'), 'failure', tail);
-      else if (outcome === 'flaky') withBody(testCase.failure(cell.reason ?? 'flaky', 'flaky'), 'failure', tail);
-      else if (outcome === 'error') testCase.error(reason, cell.error?.code ?? 'error', errorContent(cell));
-      // Not everything asked was done: never a pass, and not the application's failure either.
-      else if (outcome === 'incomplete') testCase.error(reason, 'incomplete', errorContent(cell));
-      else if (outcome === 'skipped' || outcome === 'interrupted') skipWithMessage(testCase, outcome === 'interrupted' ? `interrupted: ${reason}` : reason);
-      const out = xmlText(systemOut(cell, result, options.runDir));
-      testCase.standardOutput(out);
-      splitEveryCdataEnd(testCase, () => [out, errorContent(cell)]);
-    });
-    if (infrastructure) {
-      const testCase = suite.testCase().className(className(cell)).name(`${cell.id}: infrastructure`).time(seconds(times[results.length]!));
-      testCase.error(cell.reason ?? 'error', cell.error?.code ?? 'error', errorContent(cell));
-      splitEveryCdataEnd(testCase, () => [errorContent(cell)]);
-    }
-    document.add(builder);
-  }
-  return document.toString();
+  return builder;
 }
 
 /** The <testsuite> elements of single-suite builders under one <testsuites> with their totals. */
-class SuitesText {
-  private readonly parts: string[] = [];
+export class SuitesText {
   private readonly totals = { tests: 0, failures: 0, errors: 0 };
 
-  add(builder: ReturnType<Builder['newBuilder']>): void {
+  /** The builder's <testsuite> text, counted into the totals. */
+  add(builder: SuiteBuilder): string {
     const xml = builder.build();
     const root = /<testsuites tests="(\d+)" failures="(\d+)" errors="(\d+)"[^>]*>\n/.exec(xml);
     if (!root) throw new Error(`junit-report-builder wrote an unexpected root: ${xml.slice(0, 200)}`);
     this.totals.tests += Number(root[1]);
     this.totals.failures += Number(root[2]);
     this.totals.errors += Number(root[3]);
-    this.parts.push(xml.slice(root.index + root[0].length, xml.lastIndexOf('</testsuites>')));
+    return xml.slice(root.index + root[0].length, xml.lastIndexOf('</testsuites>'));
   }
 
-  /** junit-10.xsd (Jenkins xUnit) allows name, time, tests, failures and errors on <testsuites>, not skipped. */
-  toString(): string {
+  /**
+   * The document up to the root's attributes, unclosed: `/>` follows when there is no suite, else
+   * `>\n`, the suites and `</testsuites>`. junit-10.xsd (Jenkins xUnit) allows name, time, tests,
+   * failures and errors on <testsuites>, not skipped.
+   */
+  head(): string {
     const { tests, failures, errors } = this.totals;
-    const head = `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${tests}" failures="${failures}" errors="${errors}"`;
-    return this.parts.length === 0 ? `${head}/>` : `${head}>\n${this.parts.join('')}</testsuites>`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${tests}" failures="${failures}" errors="${errors}"`;
   }
 }
 

@@ -1,4 +1,5 @@
-import type { RunRecord } from './run-record.js';
+import type { RunInfo } from './run-record.js';
+import type { CellSummary } from './cell-summary.js';
 import { qualificationLines } from './qualification-text.js';
 import { appNeeds, EVIDENCE_LABEL, modelBreaks } from './isa-summary.js';
 import { OUTCOMES, countOutcomes, metricValue, migrationDowntime, migrationDowntimeLabel, notRun } from './summary.js';
@@ -22,7 +23,7 @@ export function ciRunLink(env: NodeJS.ProcessEnv): { runUrl?: string } {
   return server && repo && run && /^\d+$/.test(run) ? { runUrl: `${server}/${repo}/actions/runs/${run}` } : {};
 }
 
-export function buildMarkdown(record: RunRecord, options: MarkdownOptions = {}): string {
+export function buildMarkdown(record: RunInfo & { cells: readonly CellSummary[] }, options: MarkdownOptions = {}): string {
   const counts = countOutcomes(record.cells);
   const missing = notRun(record);
   const lines = [`## bothworlds: ${text(record.matrix.name)}${record.shard ? ` (shard ${record.shard.index}/${record.shard.total})` : ''}`, ''];

@@ -1,18 +1,19 @@
-import type { CellResult, MetricStats } from '../model/result.js';
+import type { MetricStats } from '../model/result.js';
+import type { CellSummary } from './cell-summary.js';
 import { metricValue } from './summary.js';
 
 /** The figures a summary shows for a repeated cell: downtime, plug and other event latencies, boot. */
 const KEY_METRIC = /(^|\/)(downtime_[a-z]+_ms|ack_ms|boot_ms|restore_ms|app_ready_ms)$/;
 
 export interface RepeatRow {
-  cell: CellResult;
+  cell: CellSummary;
   /** "3 of 5 (60%)" */
   rate: string;
   metrics: Array<{ name: string; stats: MetricStats }>;
 }
 
 /** Repeated cells with their pass rate and key metrics (all metrics with `all`). */
-export function repeatRows(cells: CellResult[], options: { all?: boolean } = {}): RepeatRow[] {
+export function repeatRows(cells: readonly CellSummary[], options: { all?: boolean } = {}): RepeatRow[] {
   return cells
     .filter((c) => c.repeats)
     .map((cell) => {
@@ -37,7 +38,7 @@ export function interval(stats: MetricStats): string {
 }
 
 /** A quarantined cell says so wherever its outcome is shown. */
-export function quarantineNote(cell: CellResult): string {
+export function quarantineNote(cell: Pick<CellSummary, 'quarantine'>): string {
   const q = cell.quarantine;
   if (!q) return '';
   return q.expired ? `quarantine expired ${q.expires} (${q.reason}): fails the run` : `quarantined until ${q.expires} (${q.reason}): does not fail the run`;

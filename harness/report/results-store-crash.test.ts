@@ -46,9 +46,9 @@ function countLines(file: string, fd: number, size: number): { lines: number; of
   return { lines, offset };
 }
 
-/** The store as plain JS for a child process: the two modules it loads at run time, transpiled. */
+/** The store as plain JS for a child process: the modules it loads at run time, transpiled. */
 function compileStore(out: string): string {
-  for (const file of ['harness/report/results-store.ts', 'harness/core/errors.ts']) {
+  for (const file of ['harness/report/results-store.ts', 'harness/report/results-read.ts', 'harness/report/cell-summary.ts', 'harness/core/errors.ts']) {
     const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
     mkdirSync(join(out, dirname(file)), { recursive: true });
     writeFileSync(join(out, file.replace(/\.ts$/, '.js')), outputText);

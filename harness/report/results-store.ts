@@ -2,11 +2,11 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { CellResult } from '../model/result.js';
-import type { RunHeader, RunRecord } from './run-record.js';
+import type { RunHeader, RunInfo, RunSummaryRecord } from './run-record.js';
+import { summariseCell, type CellSummary } from './cell-summary.js';
+import { RESULTS_FILE, RunFolder, type Line } from './results-read.js';
 
-type Line = { type: 'header'; header: RunHeader } | { type: 'cell'; cell: CellResult } | { type: 'finish'; finishedAt: string; interrupted: boolean };
-
-export const RESULTS_FILE = 'results.jsonl';
+export { RESULTS_FILE, readResults } from './results-read.js';
 
 /**
  * Durable results: one JSON line per finished cell, appended and fsynced as the cell finishes, so
@@ -20,7 +20,9 @@ export class ResultsStore {
   private constructor(
     readonly dir: string,
     private readonly file: FileHandle,
-    private readonly record: RunRecord,
+    private readonly info: RunInfo,
+    /** A small summary per finished cell, not the result: the results stay on disk until reports stream them. */
+    private cells: CellSummary[],
   ) {}
 
   static async create(dir: string, header: RunHeader): Promise<ResultsStore> {
@@ -31,7 +33,7 @@ export class ResultsStore {
     } catch (cause) {
       throw new ConfigError('RESULTS_EXIST', `${join(dir, RESULTS_FILE)} already exists: resume that run or pick another folder`, { cause });
     }
-    const store = new ResultsStore(dir, file, { ...header, interrupted: false, cells: [] });
+    const store = new ResultsStore(dir, file, { ...header, interrupted: false }, []);
     await store.write({ type: 'header', header });
     return store;
   }
@@ -41,8 +43,11 @@ export class ResultsStore {
    * run of a since-edited matrix file is refused: its finished cells may no longer mean the same. A half-written last
    * line (the crash) is cut off first: appending after it would glue the next result onto it.
    */
-  static async open(dir: string, expected: { matrixHash?: string } = {}): Promise<{ store: ResultsStore; record: RunRecord }> {
-    const record = await readResults(dir);
+  static async open(dir: string, expected: { matrixHash?: string } = {}): Promise<{ store: ResultsStore; record: RunSummaryRecord }> {
+    const folder = await RunFolder.open(dir);
+    const cells: CellSummary[] = [];
+    for await (const cell of folder.cells()) cells.push(summariseCell(cell));
+    const record: RunSummaryRecord = { ...folder.info, cells };
     if (expected.matrixHash && record.matrix.hash !== expected.matrixHash) {
       throw new ConfigError('RESUME_MISMATCH', `${dir} is a run of ${record.matrix.path} as it was then (sha256 ${record.matrix.hash.slice(0, 12)}…); the matrix file has changed since (${expected.matrixHash.slice(0, 12)}…): start a new run`);
     }
@@ -59,46 +64,29 @@ export class ResultsStore {
     const appender = await open(join(dir, RESULTS_FILE), 'a');
     await file.close();
     // Its own list: appends change it in place, the caller's record stays as read.
-    const store = new ResultsStore(dir, appender, { ...record, cells: [...record.cells], interrupted: false });
+    const { cells: _, ...info } = record;
+    const store = new ResultsStore(dir, appender, { ...info, interrupted: false }, [...cells]);
     return { store, record };
   }
 
   append(result: CellResult): Promise<void> {
     // In place: copying the list per result made a 10,000-cell run quadratic in time and garbage.
-    const index = this.record.cells.findIndex((c) => c.id === result.id);
-    if (index >= 0) this.record.cells.splice(index, 1);
-    this.record.cells.push(this.shareRepeated(result));
+    const index = this.cells.findIndex((c) => c.id === result.id);
+    if (index >= 0) this.cells.splice(index, 1);
+    this.cells.push(summariseCell(result));
     return this.write({ type: 'cell', cell: result });
   }
 
-  private readonly sharedLists = new Map<string, string[]>();
-
-  /**
-   * Every result stays in memory for the reports; most of a local cell's is the host's CPU flag list
-   * (~120 strings), the same for every cell: equal string lists become one shared list.
-   */
-  private shareRepeated<T>(value: T, depth = 0): T {
-    if (depth > 6 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) {
-      if (value.length >= 8 && value.every((v) => typeof v === 'string')) {
-        const key = value.join('\u0000');
-        const shared = this.sharedLists.get(key);
-        if (shared) return shared as T;
-        if (this.sharedLists.size < 1_000) this.sharedLists.set(key, value as string[]);
-        return value;
-      }
-      for (let i = 0; i < value.length; i++) value[i] = this.shareRepeated(value[i], depth + 1);
-      return value;
-    }
-    for (const [k, v] of Object.entries(value)) if (v !== null && typeof v === 'object') (value as Record<string, unknown>)[k] = this.shareRepeated(v, depth + 1);
-    return value;
-  }
-
-  async finish(info: { interrupted: boolean }): Promise<RunRecord> {
+  /** Write the trailer. The summaries are handed over, not kept: the store holds nothing after this. */
+  async finish(info: { interrupted: boolean }): Promise<RunSummaryRecord> {
     const finishedAt = new Date().toISOString();
     await this.write({ type: 'finish', finishedAt, interrupted: info.interrupted });
     await this.close();
-    return { ...this.record, finishedAt, interrupted: info.interrupted };
+    const cells = this.cells;
+    this.cells = [];
+    // The key order of results.json's head (interrupted before finishedAt) is what a run has always written.
+    const { interrupted: _, ...rest } = this.info;
+    return { ...rest, interrupted: info.interrupted, cells, finishedAt };
   }
 
   /** Release the file without a trailer (the run stays "interrupted" for readers). Idempotent. */
@@ -119,39 +107,4 @@ export class ResultsStore {
     this.queue = next.catch(() => undefined);
     return next;
   }
-}
-
-/**
- * Read a run back. A truncated last line (a crash mid-write) is ignored; the last result of each
- * cell wins (a resumed run re-records interrupted cells). A run without a trailer is interrupted.
- */
-export async function readResults(dir: string): Promise<RunRecord> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, RESULTS_FILE), 'utf8');
-  } catch (cause) {
-    throw new ConfigError('RESULTS_MISSING', `${dir} holds no ${RESULTS_FILE}: not a bothworlds run folder`, { cause });
-  }
-  const lines = text.split('\n');
-  let header: RunHeader | undefined;
-  const cells = new Map<string, CellResult>();
-  let finish: { finishedAt: string; interrupted: boolean } | undefined;
-  for (const [index, raw] of lines.entries()) {
-    if (!raw.trim()) continue;
-    let line: Line;
-    try {
-      line = JSON.parse(raw) as Line;
-    } catch (cause) {
-      if (index === lines.length - 1) continue; // the half-written line of a crash
-      throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)}:${index + 1} is not JSON (only the last line may be cut short by a crash)`, { cause });
-    }
-    if (line.type === 'header') header = line.header;
-    else if (line.type === 'cell') {
-      finish = undefined; // a resumed run appends after an earlier trailer
-      cells.delete(line.cell.id);
-      cells.set(line.cell.id, line.cell);
-    } else if (line.type === 'finish') finish = { finishedAt: line.finishedAt, interrupted: line.interrupted };
-  }
-  if (!header) throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)} has no header line`);
-  return { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? true, cells: [...cells.values()] };
 }

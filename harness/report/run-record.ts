@@ -1,4 +1,5 @@
 import type { CellResult } from '../model/result.js';
+import type { CellSummary } from './cell-summary.js';
 import type { Qualification } from '../model/qualification.js';
 
 export interface EnvironmentFingerprint {
@@ -33,4 +34,12 @@ export interface RunRecord extends RunHeader {
   cells: CellResult[];
   /** The verdict of the run's qualification policy, when it has one: at the top of every report. */
   qualification?: Qualification;
+}
+
+/** A run without its cells: what every report's header, and a streamed report, start from. */
+export type RunInfo = Omit<RunRecord, 'cells'>;
+
+/** A run with a small summary per cell (what the exit code, the index and summary.md need), not whole results. */
+export interface RunSummaryRecord extends RunInfo {
+  cells: CellSummary[];
 }

@@ -1,46 +1,118 @@
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { appendFile, mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunRecord } from './run-record.js';
-import { jsonChunks } from './json.js';
+import { pipeline } from 'node:stream/promises';
+import type { CellResult } from '../model/result.js';
+import type { RunInfo, RunRecord, RunSummaryRecord } from './run-record.js';
+import { JSON_TAIL, jsonCell, jsonHead } from './json.js';
 import { buildMarkdown, ciRunLink } from './markdown.js';
-import { renderIndex } from './html/index-page.js';
+import { renderIndexOf } from './html/index-page.js';
 import { renderCellPage } from './html/cell-page.js';
+import { FlagColumns } from './html/flags.js';
+import { WorldsTally } from './html/worlds.js';
 import { cellFile } from './html/escape.js';
 import { assertValidJUnit } from './junit-validate.js';
+import { summariseCell, type CellSummary } from './cell-summary.js';
+import type { RunFolder } from './results-read.js';
 
-/** results.json, junit.xml, summary.md, index.html and one page per cell, all rebuilt from the record. */
-export async function writeReports(record: RunRecord, dir: string): Promise<{ json: string; junit: string; markdown: string; html: string }> {
-  await mkdir(join(dir, 'cells'), { recursive: true });
-  const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
-  await writeChunks(paths.json, jsonChunks(record));
-  // junit-report-builder (~21 MiB RSS with its XML DOM library) loads when reports are written, not with the harness.
-  const { buildJUnit } = await import('./junit.js');
-  await writeFile(paths.junit, buildJUnit(record, { runDir: dir }));
-  // Set by the test suite: every JUnit written under test must be one Jenkins' xUnit accepts.
-  if (process.env.BOTHWORLDS_JUNIT_SCHEMA) await assertValidJUnit(paths.junit, process.env.BOTHWORLDS_JUNIT_SCHEMA);
-  await writeFile(paths.markdown, buildMarkdown(record, { htmlReport: 'index.html', ...ciRunLink(process.env) }));
-  await writeFile(paths.html, renderIndex(record));
-  for (const cell of record.cells) await writeFile(join(dir, 'cells', cellFile(cell.id)), renderCellPage(record, cell));
-  return paths;
+export interface ReportPaths {
+  json: string;
+  junit: string;
+  markdown: string;
+  html: string;
 }
 
-/** Write generated text in ~1 MiB batches: results.json of 10,000 cells is ~18 MB, never one string. */
-async function writeChunks(path: string, chunks: Iterable<string>): Promise<void> {
-  const file = await open(path, 'w');
+/** results.json, junit.xml, summary.md, index.html and one page per cell, from a record in memory (merge, tests). */
+export async function writeReports(record: RunRecord, dir: string): Promise<ReportPaths> {
+  const { cells, ...info } = record;
+  return (await writeFrom(info, cells.length, cells, dir)).paths;
+}
+
+/**
+ * Every report of a run folder, its results streamed from results.jsonl a cell at a time: each
+ * cell's line of results.json, <testsuite> and page is written as the cell is read, and only its
+ * summary and what the index's tables need stay. `info` is the run as it is to be reported (a
+ * finished run's trailer, a policy's verdict). Returns the run with its cells' summaries.
+ */
+export async function writeFolderReports(folder: RunFolder, info: RunInfo = folder.info): Promise<{ paths: ReportPaths; record: RunSummaryRecord }> {
+  return writeFrom(info, folder.count, folder.cells(), folder.dir);
+}
+
+async function writeFrom(info: RunInfo, count: number, cells: AsyncIterable<CellResult> | Iterable<CellResult>, dir: string): Promise<{ paths: ReportPaths; record: RunSummaryRecord }> {
+  await mkdir(join(dir, 'cells'), { recursive: true });
+  const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
+  // junit-report-builder (~19 MiB RSS with its XML DOM library) loads when reports are written, not with the harness.
+  const { junitCell, junitQualification, SuitesText } = await import('./junit.js');
+  // JUnit's root carries the totals: the suites go to a side file until they are known.
+  const suitesPart = `${paths.junit}.part`;
+  const json = await BatchedFile.open(paths.json);
+  const suites = await BatchedFile.open(suitesPart);
+  const junit = new SuitesText();
+  const summaries: CellSummary[] = [];
+  const tables = { flags: new FlagColumns(), worlds: new WorldsTally() };
   try {
-    let batch: string[] = [];
-    let size = 0;
-    for (const chunk of chunks) {
-      batch.push(chunk);
-      size += chunk.length;
-      if (size >= 2 ** 20) {
-        await file.write(batch.join(''));
-        batch = [];
-        size = 0;
-      }
+    await json.write(jsonHead(info, count));
+    const qualification = junitQualification(info);
+    if (qualification) await suites.write(junit.add(qualification));
+    let index = 0;
+    for await (const cell of cells) {
+      await json.write(jsonCell(cell, ++index === count));
+      await suites.write(junit.add(junitCell(cell, info.matrix.name, { runDir: dir })));
+      await writeFile(join(dir, 'cells', cellFile(cell.id)), renderCellPage(info, cell));
+      tables.flags.add(cell);
+      tables.worlds.add(cell);
+      summaries.push(summariseCell(cell));
     }
-    if (batch.length > 0) await file.write(batch.join(''));
+    if (count > 0) await json.write(JSON_TAIL);
   } finally {
-    await file.close();
+    await json.close();
+    await suites.close();
+  }
+  const empty = !info.qualification && count === 0;
+  await writeFile(paths.junit, `${junit.head()}${empty ? '/>' : '>\n'}`);
+  if (!empty) {
+    await pipeline(createReadStream(suitesPart), createWriteStream(paths.junit, { flags: 'a' }));
+    await appendFile(paths.junit, '</testsuites>');
+  }
+  await rm(suitesPart, { force: true });
+  // Set by the test suite: every JUnit written under test must be one Jenkins' xUnit accepts.
+  if (process.env.BOTHWORLDS_JUNIT_SCHEMA) await assertValidJUnit(paths.junit, process.env.BOTHWORLDS_JUNIT_SCHEMA);
+  const record: RunSummaryRecord = { ...info, cells: summaries };
+  await writeFile(paths.markdown, buildMarkdown(record, { htmlReport: 'index.html', ...ciRunLink(process.env) }));
+  await writeFile(paths.html, renderIndexOf(record, tables));
+  return { paths, record };
+}
+
+/** Generated text written in ~1 MiB batches: results.json of 10,000 cells is ~18 MB, never one string. */
+class BatchedFile {
+  private batch: string[] = [];
+  private size = 0;
+
+  private constructor(private readonly file: FileHandle) {}
+
+  static async open(path: string): Promise<BatchedFile> {
+    return new BatchedFile(await open(path, 'w'));
+  }
+
+  async write(text: string): Promise<void> {
+    this.batch.push(text);
+    this.size += text.length;
+    if (this.size >= 2 ** 20) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.file.close();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const text = this.batch.join('');
+    this.batch = [];
+    this.size = 0;
+    await this.file.write(text);
   }
 }

@@ -8,9 +8,10 @@ import { ensureTools } from '../images/tools.js';
 import { ensureDefaultImage } from '../images/default-image.js';
 import { collectEnvironment } from '../report/environment.js';
 import { ResultsStore } from '../report/results-store.js';
-import type { RunRecord } from '../report/run-record.js';
+import type { RunInfo, RunSummaryRecord } from '../report/run-record.js';
 import type { Qualification } from '../model/qualification.js';
-import { writeReports } from '../report/write-all.js';
+import { writeFolderReports, type ReportPaths } from '../report/write-all.js';
+import { RunFolder } from '../report/results-read.js';
 import { probeKvm, type KvmProbe } from '../machines/qemu/accel.js';
 import { HostPool } from '../machines/hosts/pool.js';
 import { loadSuitesForCell } from './suite-registry.js';
@@ -45,14 +46,15 @@ export interface RunMatrixOptions {
   snapshotDir?: string;
   signal: AbortSignal;
   progress: RunProgress;
-  /** A qualification policy's verdict on the finished run, put at the top of every report. */
-  qualify?: (record: RunRecord, dir: string) => Promise<Qualification | undefined>;
+  /** A qualification policy's verdict on the finished run (its results are in `dir`), put at the top of every report. */
+  qualify?: (run: RunInfo, dir: string) => Promise<Qualification | undefined>;
 }
 
 export interface RunOutcome {
-  record: RunRecord;
+  /** The run with a summary per cell; whole results are in `dir` (readResults). */
+  record: RunSummaryRecord;
   dir: string;
-  reports: Awaited<ReturnType<typeof writeReports>>;
+  reports: ReportPaths;
 }
 
 /** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
@@ -101,11 +103,11 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   } finally {
     await environment.scope.dispose();
   }
-  const finished = await store.finish({ interrupted: options.signal.aborted });
+  // The store's summaries are dropped: the reports stream results.jsonl and summarise it again.
+  const { cells: _, ...finished } = await store.finish({ interrupted: options.signal.aborted });
   const qualification = await options.qualify?.(finished, store.dir);
-  const record = qualification ? { ...finished, qualification } : finished;
-  const reports = await writeReports(record, store.dir);
-  return { record, dir: store.dir, reports };
+  const { paths, record } = await writeFolderReports(await RunFolder.open(store.dir), qualification ? { ...finished, qualification } : finished);
+  return { record, dir: store.dir, reports: paths };
 }
 
 async function openStore(

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { readResults, RESULTS_FILE } from '../../report/results-store.js';
+import { RESULTS_FILE } from '../../report/results-store.js';
+import { RunFolder } from '../../report/results-read.js';
 import { folderFlag } from '../flags.js';
-import { writeReports } from '../../report/write-all.js';
+import { writeFolderReports } from '../../report/write-all.js';
 import { EXIT } from '../exit-codes.js';
 import { parseCommand, usageLine } from '../command-spec.js';
 import { SPECS } from '../specs.js';
@@ -17,10 +18,11 @@ export async function reportCommand(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   const dir = resolve(folderFlag('DIR', target, RESULTS_FILE));
-  const record = await readResults(dir);
+  // Streamed from results.jsonl a cell at a time: a run of any size is reported in bounded memory.
+  const folder = await RunFolder.open(dir);
   // A run made under a policy keeps it (inputs/): its verdict heads the rewritten reports too.
-  const qualification = await qualifyRunFolder(dir, record);
-  const written = await writeReports(qualification ? { ...record, qualification } : record, dir);
-  process.stdout.write(`${written.html}\n`);
+  const qualification = await qualifyRunFolder(folder);
+  const written = await writeFolderReports(folder, qualification ? { ...folder.info, qualification } : folder.info);
+  process.stdout.write(`${written.paths.html}\n`);
   return EXIT.ok;
 }

@@ -1,12 +1,12 @@
 import type { Metrics } from '../../model/metrics.js';
 import type { CellResult, ConsoleLine, EventRecord, SuiteResult } from '../../model/result.js';
-import type { RunRecord } from '../run-record.js';
+import type { RunInfo } from '../run-record.js';
 import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 import { environmentLine, page } from './layout.js';
 import { renderTimeline } from './timeline.js';
 import { renderCellIsa } from './isa.js';
-import { renderRepeats } from './repeats.js';
+import { renderRepeats, renderRuns } from './repeats.js';
 import { quarantineNote } from '../repeat-summary.js';
 
 /** So nobody has to guess whether a red cell is their bug or the lab's. */
@@ -19,7 +19,7 @@ const MEANING: Partial<Record<string, string>> = {
   flaky: 'the cell passed in some runs and not in others: it cannot be trusted either way',
 };
 
-export function renderCellPage(record: RunRecord, cell: CellResult): string {
+export function renderCellPage(record: Pick<RunInfo, 'matrix' | 'environment' | 'runId' | 'startedAt' | 'shard'>, cell: CellResult): string {
   const outcome = esc(cell.outcome);
   const banner = cell.outcome === 'passed' ? '' : `<div class="banner o-${outcome}"><b>${outcome}</b>${MEANING[cell.outcome] ? ` <span class="meaning">(${MEANING[cell.outcome]})</span>` : ''}${cell.reason ? ` — ${esc(cell.reason)}` : ''}${cell.error ? `<br><code>${esc(cell.error.code)}</code> (${esc(cell.error.category)}): ${esc(cell.error.message)}` : ''}</div>`;
   const about: Array<[string, string]> = [
@@ -36,7 +36,7 @@ export function renderCellPage(record: RunRecord, cell: CellResult): string {
     banner,
     `<div class="columns"><div>${kv(about)}</div><div>${metricsTable(cell.metrics) || '<p class="muted">No timings.</p>'}</div></div>`,
     cell.isa ? `<h2>What the application needs from the CPU</h2>${renderCellIsa(cell)}` : '',
-    cell.repeats ? `<h2>Runs</h2><p class="muted">Suites, timeline and log below are from run ${cell.repeats.detailsFrom}${cell.outcome === 'passed' ? '' : ' (the first that did not pass)'}.</p>${renderRepeats([cell], { all: true, runs: true })}` : '',
+    cell.repeats ? `<h2>Runs</h2><p class="muted">Suites, timeline and log below are from run ${cell.repeats.detailsFrom}${cell.outcome === 'passed' ? '' : ' (the first that did not pass)'}.</p>${renderRuns(cell.repeats)}${renderRepeats([cell], { all: true, runs: true })}` : '',
     cell.evidence?.length ? `<h2>Evidence</h2>${renderEvidence(cell)}` : '',
     `<h2>Suites</h2>${cell.suites.map(renderSuite).join('') || '<p class="muted">No suites.</p>'}`,
     `<h2>Timeline</h2>${renderEvents(cell)}`,

@@ -16,13 +16,30 @@ interface Column {
  * that differ somewhere, notable ones first. A `cpu` value only shapes a VM: on a container or a
  * physical host the column is that machine's own CPU, and says the `cpu` value did not apply.
  */
-export function renderFlags(cells: CellResult[], hostFlags: string[]): string {
-  const columns = new Map<string, Column>();
-  for (const cell of cells) {
-    if (!cell.facts) continue;
+export function renderFlags(cells: readonly FlagSource[], hostFlags: string[]): string {
+  const columns = new FlagColumns();
+  for (const cell of cells) columns.add(cell);
+  return columns.render(hostFlags);
+}
+
+type FlagSource = Pick<CellResult, 'facts' | 'backend' | 'axes'>;
+
+/** The columns of the flags table, gathered a cell at a time: the first cell of each column speaks for it. */
+export class FlagColumns {
+  private readonly columns = new Map<string, Column>();
+
+  add(cell: FlagSource): void {
+    if (!cell.facts) return;
     const { label, detail } = columnOf(cell);
-    if (!columns.has(label)) columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${detail}${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
+    if (!this.columns.has(label)) this.columns.set(label, { label, detail: `${cell.facts.cpuModelName} · ${detail}${cell.facts.cpuFlags.length} flags`, flags: new Set(cell.facts.cpuFlags) });
   }
+
+  render(hostFlags: string[]): string {
+    return renderColumns(this.columns, hostFlags);
+  }
+}
+
+function renderColumns(columns: Map<string, Column>, hostFlags: string[]): string {
   if (columns.size === 0) return '<p class="muted">No cell reached a point where its CPU flags could be read.</p>';
   // Physical hosts next to the reference host, then the virtual CPU models.
   const ordered = [...columns.values()].sort((a, b) => Number(isVirtual(a.label)) - Number(isVirtual(b.label)));
@@ -52,7 +69,7 @@ const VM_BACKENDS = new Set(['qemu', 'libvirt']);
  * A VM's column is its backend and model ("max · qemu"): the same model name means different
  * flags on libvirt (host-model fallbacks) and QEMU. Elsewhere the `cpu` axis cannot be honoured.
  */
-function columnOf(cell: CellResult): { label: string; detail: string } {
+function columnOf(cell: FlagSource): { label: string; detail: string } {
   if (VM_BACKENDS.has(cell.backend)) return { label: `${String(cell.axes.cpu ?? cell.facts!.cpuModelName)} · ${cell.backend}`, detail: '' };
   const kind = cell.backend === 'container' ? 'container' : 'physical';
   const host = cell.backend === 'ssh' && cell.axes.host !== undefined ? ` ${String(cell.axes.host)}` : '';

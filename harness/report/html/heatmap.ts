@@ -1,5 +1,5 @@
 import type { AxisValue } from '../../model/cell.js';
-import type { CellResult } from '../../model/result.js';
+import type { CellSummary } from '../cell-summary.js';
 import { metricValue, migrationDowntime, migrationDowntimeLabel } from '../summary.js';
 import { cellFile, esc } from './escape.js';
 
@@ -8,7 +8,7 @@ const MISSING = '—';
 const COMPACT_ABOVE = 200;
 
 /** Pick the two axes with the most distinct values for columns and rows; the others group rows. */
-export function chooseAxes(cells: CellResult[]): { column?: string; row?: string; groups: string[] } {
+export function chooseAxes(cells: readonly CellSummary[]): { column?: string; row?: string; groups: string[] } {
   const distinct = new Map<string, Set<string>>();
   for (const cell of cells) for (const [k, v] of Object.entries(cell.axes)) (distinct.get(k) ?? distinct.set(k, new Set()).get(k)!).add(String(v));
   const varying = [...distinct.entries()].filter(([, values]) => values.size > 1).sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0])).map(([k]) => k);
@@ -17,7 +17,7 @@ export function chooseAxes(cells: CellResult[]): { column?: string; row?: string
 }
 
 /** What hovering a cell shows: outcome, why, timings, and what each event did. */
-function tooltip(cell: CellResult): string {
+function tooltip(cell: CellSummary): string {
   const parts = [cell.id, `outcome: ${cell.outcome}`];
   if (cell.reason) parts.push(`why: ${cell.reason}`);
   for (const key of ['boot_ms', 'restore_ms', 'app_ready_ms', 'app_ms', 'cell_ms']) if (cell.metrics[key]) parts.push(`${key.replace(/_ms$/, '').replace(/_/g, ' ')}: ${metricValue(cell.metrics[key])}`);
@@ -32,7 +32,7 @@ function tooltip(cell: CellResult): string {
 }
 
 /** The one number worth reading inside a passed cell; the outcome word otherwise. */
-function caption(cell: CellResult): string {
+function caption(cell: CellSummary): string {
   if (cell.outcome !== 'passed') return cell.outcome;
   return metricValue(cell.metrics.app_ms ?? cell.metrics.cell_ms) || 'passed';
 }
@@ -46,10 +46,10 @@ function axisValue(axes: Record<string, AxisValue>, axis: string | undefined): s
  * reads without colour, timings on hover, click for the cell's page. Row groups without any
  * cell are left out, so a sparse matrix (pairwise, include/exclude) stays compact.
  */
-export function renderHeatmap(cells: CellResult[]): string {
+export function renderHeatmap(cells: readonly CellSummary[]): string {
   const { column, row, groups } = chooseAxes(cells);
   const groupKey = (axes: Record<string, AxisValue>): string => groups.map((g) => `${g}=${axes[g] ?? MISSING}`).join(' · ');
-  const byPosition = new Map<string, CellResult>();
+  const byPosition = new Map<string, CellSummary>();
   const rowsByGroup = new Map<string, Set<string>>();
   const columns = [...new Set(cells.map((c) => axisValue(c.axes, column)))];
   for (const cell of cells) {

@@ -1,10 +1,11 @@
-import type { RunRecord } from '../run-record.js';
+import type { RunInfo, RunRecord } from '../run-record.js';
+import type { CellSummary } from '../cell-summary.js';
 import { OUTCOMES, countOutcomes, notRun } from '../summary.js';
 import { cellFile, esc } from './escape.js';
-import { renderFlags } from './flags.js';
+import { FlagColumns } from './flags.js';
 import { renderHeatmap } from './heatmap.js';
 import { environmentLine, environmentTable, page } from './layout.js';
-import { renderWorlds } from './worlds.js';
+import { WorldsTally } from './worlds.js';
 import type { Qualification } from '../../model/qualification.js';
 import { qualificationLines } from '../qualification-text.js';
 import { renderModelBreaks } from './isa.js';
@@ -15,6 +16,22 @@ import { quarantineNote } from '../repeat-summary.js';
 const ORDER = ['failed', 'flaky', 'error', 'incomplete', 'interrupted', 'skipped'];
 
 export function renderIndex(record: RunRecord): string {
+  const tables = { flags: new FlagColumns(), worlds: new WorldsTally() };
+  for (const cell of record.cells) {
+    tables.flags.add(cell);
+    tables.worlds.add(cell);
+  }
+  return renderIndexOf(record, tables);
+}
+
+/** The tables of the index that need more than a cell's summary, gathered while the cells stream past. */
+export interface IndexTables {
+  flags: FlagColumns;
+  worlds: WorldsTally;
+}
+
+/** The index from cell summaries and the tables gathered over the whole results. */
+export function renderIndexOf(record: RunInfo & { cells: readonly CellSummary[] }, tables: IndexTables): string {
   const counts = countOutcomes(record.cells);
   const missing = notRun(record);
   const totals = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `<span class="pill o-${o}">${counts[o]} ${o}</span>`);
@@ -25,7 +42,7 @@ export function renderIndex(record: RunRecord): string {
     ...missing.map((id) => `<tr><td><i class="dot o-notrun"></i>${esc(id)}</td><td class="muted">not run</td><td class="muted">planned, but no result was recorded (interrupted run or missing shard)</td></tr>`),
   ];
   const problems = problemRows.length ? `<h2>What did not pass, and why</h2><table class="problems"><tr><th>cell</th><th>outcome</th><th>reason</th></tr>${problemRows.join('')}</table>` : '';
-  const worlds = renderWorlds(record.cells);
+  const worlds = tables.worlds.render();
   const body = [
     `<header><h1>bothworlds · ${esc(record.matrix.name)}</h1>${environmentLine(record)}</header>`,
     record.qualification ? qualificationBanner(record.qualification) : '',
@@ -34,7 +51,7 @@ export function renderIndex(record: RunRecord): string {
     problems,
     ((repeats) => (repeats ? `<h2>Repeated cells</h2><p class="muted">Each cell ran several times: its pass rate, and per metric the 50th/95th/99th percentile and the mean with its 95% confidence interval. A cell that passed in some runs only is flaky.</p>${repeats}` : ''))(renderRepeats(record.cells, {})),
     ((breaks) => (breaks ? `<h2>What each CPU model breaks</h2>${breaks}` : ''))(renderModelBreaks(record.cells)),
-    `<h2>CPU flags side by side</h2>${renderFlags(record.cells, record.environment.hostCpuFlags)}`,
+    `<h2>CPU flags side by side</h2>${tables.flags.render(record.environment.hostCpuFlags)}`,
     worlds ? `<h2>Physical vs virtual</h2><p class="muted">The same application and suites on a physical host and on each virtual cell; differences from the first physical column are marked.</p>${worlds}` : '',
     `<h2>Environment</h2>${environmentTable(record)}`,
   ];

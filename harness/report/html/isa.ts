@@ -1,4 +1,5 @@
 import type { CellResult } from '../../model/result.js';
+import type { CellSummary } from '../cell-summary.js';
 import { appNeeds, EVIDENCE_LABEL, modelBreaks } from '../isa-summary.js';
 import { esc } from './escape.js';
 
@@ -19,7 +20,7 @@ export function renderCellIsa(cell: CellResult): string {
 }
 
 /** Index page: "What each CPU model breaks", rows the CPU models, cells the needed flags each lacks with the evidence. */
-export function renderModelBreaks(cells: CellResult[]): string {
+export function renderModelBreaks(cells: readonly CellSummary[]): string {
   const rows = modelBreaks(cells);
   if (rows.length === 0) return '';
   const needs = appNeeds(cells);

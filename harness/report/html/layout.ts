@@ -1,4 +1,4 @@
-import type { RunRecord } from '../run-record.js';
+import type { RunInfo } from '../run-record.js';
 import { esc } from './escape.js';
 import { STYLE } from './style.js';
 
@@ -8,7 +8,7 @@ export function page(title: string, body: string, script = ''): string {
 }
 
 /** One line under the title: where and how this ran, so two reports are never confused. */
-export function environmentLine(record: RunRecord): string {
+export function environmentLine(record: Pick<RunInfo, 'environment' | 'runId' | 'startedAt' | 'shard'>): string {
   const e = record.environment;
   const accel = e.kvm.usable ? 'KVM' : `TCG (${e.kvm.reason})`;
   const parts = [`${e.hostCpuModel}, ${e.cores} cores, ${Math.round(e.memoryMiB / 1024)} GiB`, e.qemuVersion?.replace(/^QEMU emulator version /, 'QEMU ') ?? 'no QEMU', accel, `run ${record.runId}`, record.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')];
@@ -17,7 +17,7 @@ export function environmentLine(record: RunRecord): string {
 }
 
 /** The full environment fingerprint, at the bottom of the index. */
-export function environmentTable(record: RunRecord): string {
+export function environmentTable(record: RunInfo): string {
   const e = record.environment;
   const rows: Array<[string, string]> = [
     ['host CPU', `${e.hostCpuModel} (${e.cores} cores, ${e.memoryMiB} MiB)`],

@@ -1,4 +1,5 @@
-import type { CellResult } from '../../model/result.js';
+import type { RepeatSummary } from '../../model/result.js';
+import type { CellSummary } from '../cell-summary.js';
 import { interval, percentiles, repeatRows } from '../repeat-summary.js';
 import { metricValue } from '../summary.js';
 import { cellFile, esc } from './escape.js';
@@ -7,7 +8,7 @@ import { cellFile, esc } from './escape.js';
  * Repeated cells: pass rate and, per metric, p50/p95/p99 and the mean's 95% CI. On the index the
  * key metrics (downtime, latencies, boot) with links; on a cell page every metric and every run.
  */
-export function renderRepeats(cells: CellResult[], options: { all?: boolean; runs?: boolean }): string {
+export function renderRepeats(cells: readonly CellSummary[], options: { all?: boolean; runs?: boolean }): string {
   const rows = repeatRows(cells, options);
   if (rows.length === 0) return '';
   const body = rows.flatMap((row) => {
@@ -19,7 +20,11 @@ export function renderRepeats(cells: CellResult[], options: { all?: boolean; run
     );
   });
   const table = `<table class="repeats"><tr><th>cell</th><th>outcome</th><th>passed</th><th>metric</th><th>p50 / p95 / p99</th><th>mean, 95% CI</th></tr>${body.join('')}</table>`;
-  if (!options.runs) return table;
-  const runs = rows[0]!.cell.repeats!.runs.map((r, i) => `<tr><td>run ${i + 1}</td><td class="t-${esc(r.outcome)}">${esc(r.outcome)}</td><td>${esc(metricValue({ value: r.durationMs, unit: 'ms' }))}</td><td>${esc(r.reason ?? '')}</td></tr>`);
-  return `<table><tr><th>run</th><th>outcome</th><th>duration</th><th>reason</th></tr>${runs.join('')}</table>${table}`;
+  return table;
+}
+
+/** A cell page's table of its runs (above its repeat statistics). */
+export function renderRuns(repeats: RepeatSummary): string {
+  const runs = repeats.runs.map((r, i) => `<tr><td>run ${i + 1}</td><td class="t-${esc(r.outcome)}">${esc(r.outcome)}</td><td>${esc(metricValue({ value: r.durationMs, unit: 'ms' }))}</td><td>${esc(r.reason ?? '')}</td></tr>`);
+  return `<table><tr><th>run</th><th>outcome</th><th>duration</th><th>reason</th></tr>${runs.join('')}</table>`;
 }

@@ -1,5 +1,6 @@
 import { median } from 'simple-statistics';
 import type { CellResult } from '../../model/result.js';
+import type { MachineFacts } from '../../model/facts.js';
 import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 
@@ -8,21 +9,61 @@ const PHYSICAL = new Set(['local', 'ssh']);
 interface World {
   label: string;
   physical: boolean;
-  /** Cells of this world with facts; the first passed one speaks for the facts. */
-  cells: CellResult[];
+  /** The facts of the world's first cell, and of its first passed one (which speaks for the world when there is one). */
+  first: MachineFacts;
+  passed?: MachineFacts;
+  /** The first PMU answer among its cells. */
+  pmu?: { cycles: boolean; instructions: boolean };
+  /** Per ms metric, the values of its passed cells: what the medians need. */
+  timings: Map<string, number[]>;
+  /** Outcome counts, in the order first seen. */
+  outcomes: Map<string, number>;
 }
 
-/** Physical cells each make a world; virtual cells are grouped by backend and CPU model, so a large matrix stays a few columns. */
-function worldsOf(cells: CellResult[]): World[] {
-  const worlds = new Map<string, World>();
-  for (const cell of cells) {
-    if (!cell.facts) continue;
+type WorldSource = Pick<CellResult, 'id' | 'backend' | 'axes' | 'accel' | 'facts' | 'outcome' | 'metrics' | 'suites'>;
+
+/**
+ * The worlds of a run, gathered a cell at a time, keeping only what the table shows. Physical cells
+ * each make a world; virtual cells are grouped by backend and CPU model, so a large matrix stays a
+ * few columns. Equal flag lists are kept once (a local run's cells all share the host's).
+ */
+export class WorldsTally {
+  private readonly worlds = new Map<string, World>();
+  private readonly timingNames = new Set<string>();
+  private readonly lists = new Map<string, string[]>();
+
+  add(cell: WorldSource): void {
+    if (!cell.facts) return;
     const physical = PHYSICAL.has(cell.backend);
     const label = physical ? `${cell.backend}: ${cell.id}` : `${cell.backend} ${String(cell.axes.cpu ?? cell.facts.cpuModelName)}${cell.accel ? ` (${cell.accel})` : ''}`;
-    const world = worlds.get(label) ?? worlds.set(label, { label, physical, cells: [] }).get(label)!;
-    world.cells.push(cell);
+    let world = this.worlds.get(label);
+    if (!world) this.worlds.set(label, (world = { label, physical, first: this.keep(cell.facts), timings: new Map(), outcomes: new Map() }));
+    const passed = cell.outcome === 'passed';
+    if (passed && !world.passed) world.passed = world.outcomes.size === 0 ? world.first : this.keep(cell.facts);
+    world.pmu ??= pmuOf(cell);
+    for (const [name, m] of Object.entries(cell.metrics)) {
+      if (m.unit !== 'ms') continue;
+      this.timingNames.add(name);
+      if (passed) (world.timings.get(name) ?? world.timings.set(name, []).get(name)!).push(m.value);
+    }
+    world.outcomes.set(cell.outcome, (world.outcomes.get(cell.outcome) ?? 0) + 1);
   }
-  return [...worlds.values()].sort((a, b) => Number(b.physical) - Number(a.physical));
+
+  render(): string | undefined {
+    return renderTally([...this.worlds.values()].sort((a, b) => Number(b.physical) - Number(a.physical)), [...this.timingNames].sort());
+  }
+
+  private keep(facts: MachineFacts): MachineFacts {
+    return { ...facts, cpuFlags: this.share(facts.cpuFlags), availableClocksources: this.share(facts.availableClocksources) };
+  }
+
+  private share(list: string[]): string[] {
+    const key = list.join(' ');
+    const shared = this.lists.get(key);
+    if (shared) return shared;
+    if (this.lists.size < 1_000) this.lists.set(key, list);
+    return list;
+  }
 }
 
 /**
@@ -30,15 +71,19 @@ function worldsOf(cells: CellResult[]): World[] {
  * virtual CPU model). Cells that differ from the first physical column are highlighted: this is
  * the vendor-certification view, "what differs for my app on a VM".
  */
-export function renderWorlds(cells: CellResult[]): string | undefined {
-  const worlds = worldsOf(cells);
+export function renderWorlds(cells: readonly WorldSource[]): string | undefined {
+  const tally = new WorldsTally();
+  for (const cell of cells) tally.add(cell);
+  return tally.render();
+}
+
+function renderTally(worlds: World[], timingNames: string[]): string | undefined {
   const reference = worlds.find((w) => w.physical);
   if (!reference || !worlds.some((w) => !w.physical)) return undefined;
-  const facts = (w: World) => (w.cells.find((c) => c.outcome === 'passed') ?? w.cells[0]!).facts!;
+  const facts = (w: World) => w.passed ?? w.first;
   const refFlags = new Set(facts(reference).cpuFlags);
-  const timingNames = [...new Set(worlds.flatMap((w) => w.cells.flatMap((c) => Object.entries(c.metrics).filter(([, m]) => m.unit === 'ms').map(([k]) => k))))].sort();
   const timing = (name: string) => (w: World) => {
-    const values = w.cells.filter((c) => c.outcome === 'passed').map((c) => c.metrics[name]?.value).filter((v): v is number => v !== undefined);
+    const values = w.timings.get(name) ?? [];
     if (values.length === 0) return '—';
     return `${metricValue({ value: median(values), unit: 'ms' })}${values.length > 1 ? ` (median of ${values.length})` : ''}`;
   };
@@ -48,12 +93,12 @@ export function renderWorlds(cells: CellResult[]): string | undefined {
     ['flags added vs physical', (w) => facts(w).cpuFlags.filter((f) => !refFlags.has(f)).join(' ') || 'none', true],
     ['clocksource', (w) => facts(w).clocksource, true],
     ['available clocksources', (w) => facts(w).availableClocksources.join(', '), true],
-    ['PMU cycles / instructions', (w) => { const pmu = w.cells.map(pmuOf).find(Boolean); return pmu ? `${pmu.cycles ? 'yes' : 'no'} / ${pmu.instructions ? 'yes' : 'no'}` : 'not probed'; }, true],
+    ['PMU cycles / instructions', (w) => (w.pmu ? `${w.pmu.cycles ? 'yes' : 'no'} / ${w.pmu.instructions ? 'yes' : 'no'}` : 'not probed'), true],
     ['online / present CPUs', (w) => `${facts(w).onlineCpus} / ${facts(w).presentCpus}`, true],
     ['MemTotal', (w) => `${Math.round(facts(w).memTotalKiB / 1024)} MiB`, true],
     ['kernel', (w) => facts(w).kernelRelease, true],
     ...timingNames.map((name): [string, (w: World) => string, boolean] => [name.replace(/_ms$/, '').replace(/_/g, ' '), timing(name), false]),
-    ['outcomes', (w) => tally(w.cells.map((c) => c.outcome)), false],
+    ['outcomes', (w) => [...w.outcomes].map(([v, n]) => `${n} ${v}`).join(', '), false],
   ];
   const head = `<tr><th>fact</th>${worlds.map((w) => `<th>${w.physical ? 'physical' : 'virtual'}<br><span class="muted">${esc(w.label)}</span></th>`).join('')}</tr>`;
   const body = rows
@@ -68,11 +113,4 @@ export function renderWorlds(cells: CellResult[]): string | undefined {
     })
     .join('');
   return `<div class="scroll"><table>${head}${body}</table></div>`;
-}
-
-/** "2 passed, 1 failed" */
-function tally(values: string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
 }
