@@ -16,7 +16,7 @@ import { createPhysicalControls } from '../hosts/physical-controls.js';
 import { probePmu } from '../hosts/pmu.js';
 import { watchdogCommand, type HostBackgroundOptions, type HostShell, type Watchdog } from '../hosts/shell.js';
 import { execLocal, spawnLocal } from './local-process.js';
-import { armGroupReaper, killGroupSync } from './group-reaper.js';
+import { spawnContained } from './contained-spawn.js';
 
 export interface LocalMachineOptions {
   scope: ResourceScope;
@@ -76,9 +76,7 @@ class LocalMachine implements StartedMachine, HostShell {
   async background(command: string[], options: HostBackgroundOptions = {}, env?: Record<string, string>, source?: 'app'): Promise<BackgroundProcess> {
     this.assertRunning();
     const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
-    // Its own process group; a parent-death signal (as for QEMU) for the leader and a reaper for
-    // the whole group, so nothing it started survives a SIGKILL of the harness.
-    const child = await spawnLocal(['setpriv', '--pdeathsig', 'KILL', '--', ...command], {
+    const child = await spawnContained(this.scope, command, {
       cwd: this.payloadDir,
       env: env ?? this.withPayloadPath(undefined),
       onData: (stream, chunk) => {
@@ -86,24 +84,6 @@ class LocalMachine implements StartedMachine, HostShell {
         if (options.onLine) {
           for (const line of splitters[stream].feed(chunk)) options.onLine(stream, line);
         }
-      },
-    });
-    const reaper = await armGroupReaper(child.pid).catch((error: unknown) => {
-      child.killSync();
-      throw error;
-    });
-    // Stays registered after the leader exits: what it left running in its group dies at stop.
-    this.scope.register({
-      name: `process group ${child.pid} (${command.join(' ')})`,
-      kind: 'process',
-      dispose: async () => {
-        await child.kill('TERM');
-        killGroupSync(child.pid);
-        reaper.disarm();
-      },
-      disposeSync: () => {
-        killGroupSync(child.pid);
-        reaper.disarm();
       },
     });
     const flush = () => {

@@ -37,8 +37,10 @@ export async function execLocal(command: string[], options: ExecOptions & { cwd?
 }
 
 export interface LocalChild extends BackgroundProcess {
-  /** Resolves when the process exits. */
+  /** Resolves when the process exits and its output ends (what it left running may hold the pipes). */
   readonly exited: Promise<ExecResult>;
+  /** Resolves when the process itself exits, whoever still holds its output. */
+  readonly leaderExited: Promise<void>;
   /** Close the child's standard input (watchdogs run their script on EOF). */
   endInput(): void;
   /** Synchronous SIGKILL of the child's process group, for the exit hook. */
@@ -73,6 +75,7 @@ export function spawnLocal(
     });
   }
   let exited = false;
+  const leaderExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const finished: Promise<ExecResult> = child.then((result) => {
     exited = true;
     return {
@@ -98,6 +101,7 @@ export function spawnLocal(
       resolve({
         pid: child.pid!,
         exited: finished,
+        leaderExited,
         wait: (timeoutMs) => withDeadline(finished, timeoutMs, `process ${child.pid} (${command.join(' ')}) to exit`),
         isRunning: async () => !exited,
         async kill(signal = 'TERM') {
