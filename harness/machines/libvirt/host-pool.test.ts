@@ -41,7 +41,7 @@ describe('a pool of libvirt hosts over qemu+ssh', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('places cells on the pool hosts by free slots and migrates between them', async () => {
+  it('places cells on the pool hosts by free slots and migrates between them', { timeout: 300_000 }, async () => {
     const hosts = new HostPool(await poolOf([{ name: 'host-a', socket: 'a' }, { name: 'host-b', socket: 'b' }]));
     const { machines, scopes } = await startCells(hosts, ['Nehalem', 'SandyBridge']);
     // One slot each: the two cells ran on different daemons, both reached over ssh.
@@ -74,7 +74,7 @@ describe('a pool of libvirt hosts over qemu+ssh', () => {
     await expectNoDomains(machines);
   });
 
-  it('leases the destination: of two cells migrating onto a one-slot host, one goes and the other waits for the slot to come back', async () => {
+  it('leases the destination: of two cells migrating onto a one-slot host, one goes and the other waits for the slot to come back', { timeout: 300_000 }, async () => {
     const hosts = new HostPool(await poolOf([{ name: 'big', socket: 'a', slots: 2 }, { name: 'small', socket: 'b' }]));
     // Most free slots first, the first listed among equals: both cells land on "big".
     const { machines, scopes } = await startCells(hosts, ['Nehalem', 'SandyBridge']);
