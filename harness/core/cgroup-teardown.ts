@@ -47,10 +47,10 @@ export function waitUntilEmpty(path: string, timeoutMs: number, signal?: AbortSi
 }
 
 /** SIGKILL everything in the cgroup and wait until it is empty; without cgroup.kill, again and again. */
-export async function killCgroup(path: string, timeoutMs = KILL_DEADLINE_MS): Promise<void> {
+export async function killCgroup(path: string, timeoutMs = KILL_DEADLINE_MS, perPid = false): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    killCgroupOnce(path);
+    killCgroupOnce(path, perPid);
     const left = deadline - performance.now();
     try {
       return await waitUntilEmpty(path, Math.max(1, Math.min(left, REKILL_MS)));

@@ -48,7 +48,7 @@ function hierarchy(): Hierarchy | string {
   const path = line.slice(3);
   // The mount may show a subtree (another cgroup namespace mounted it): our path must lie inside.
   if (mount.root !== '/' && path !== mount.root && !path.startsWith(`${mount.root}/`)) return `this process's cgroup ${path} is outside the mounted subtree ${mount.root}`;
-  return { mount: mount.mount, own: join(mount.mount, mount.root === '/' ? path : path.slice(mount.root.length)) };
+  return { mount: mount.mount, own: join(mount.mount, mount.root === '/' ? path : path.slice(mount.root.length)).replace(/(.)\/$/, '$1') };
 }
 
 /**
@@ -71,13 +71,14 @@ function probeContainment(): Containment {
     mkdirSync(probe, { mode: 0o700 });
     try {
       accessSync(join(probe, 'cgroup.procs'), constants.W_OK);
+      // The root cgroup has no cgroup.kill: ask a child.
+      return { kind: 'cgroup', mount: found.mount, parent: found.own, kill: existsSync(join(probe, 'cgroup.kill')) };
     } finally {
       rmdirSync(probe);
     }
   } catch (error) {
     return { kind: 'process-group', reason: `cgroup ${found.own} is not writable here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
-  return { kind: 'cgroup', mount: found.mount, parent: found.own, kill: existsSync(join(found.own, 'cgroup.kill')) };
 }
 
 /** One line for doctor and the run's environment. */
@@ -146,9 +147,12 @@ export function signalCgroup(path: string, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGKILL everything in the cgroup: cgroup.kill (atomic against forks), else each pid it lists. */
-export function killCgroupOnce(path: string): void {
-  if (existsSync(join(path, 'cgroup.kill'))) {
+/**
+ * SIGKILL everything in the cgroup: cgroup.kill (atomic against forks), else (before Linux 5.14, or
+ * `perPid` for tests) each pid it lists.
+ */
+export function killCgroupOnce(path: string, perPid = false): void {
+  if (!perPid && existsSync(join(path, 'cgroup.kill'))) {
     try {
       writeFileSync(join(path, 'cgroup.kill'), '1');
       return;
