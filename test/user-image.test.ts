@@ -22,7 +22,7 @@ describe('bothworlds run with image: ./boot.qcow2', () => {
     for (const c of cleanups.splice(0)) c();
   });
 
-  it('qemu boots the image by its own bootloader, delivers app files through the agent, plugs a vCPU, passes, boots cold, and never writes the image; libvirt skips it', async () => {
+  it('qemu boots the image by its own bootloader, delivers app files through the agent, plugs a vCPU, passes, boots cold, and never writes the image; libvirt skips it', { timeout: 300_000 }, async () => {
     const ws = workspace(
       (tag) => `name: user-image
 app: {command: [/opt/bothworlds/app/probe.sh], files: [./probe.sh], timeout: 90s}

@@ -44,7 +44,7 @@ describe('a user disk image that boots', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('boots through its own bootloader to the agent, runs a command, and the guest writing its disk never changes the image', async () => {
+  it('boots through its own bootloader to the agent, runs a command, and the guest writing its disk never changes the image', { timeout: 180_000 }, async () => {
     // A private copy: a harness bug that wrote the base image would poison only this test, not the cache.
     const image = join(dir, 'boot.qcow2');
     copyFileSync((await ensureBootDisk()).path, image);
