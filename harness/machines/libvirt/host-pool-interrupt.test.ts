@@ -58,7 +58,7 @@ hosts:
     const run = execa(process.execPath, [join(projectRoot(), 'bin', 'bothworlds.js'), 'run', file, '--reports', reports, '--plain'], { reject: false, all: true, env: { CI: 'true', NO_COLOR: '1' } });
     try {
       // Both cells start on "big" (most free slots); one migrates to "small", the other waits for its one slot.
-      await pollUntil(async () => [await ours('a'), await virsh(instanceUri('b'), ['list', '--name'])], ([onA, runningOnB]) => onA.length === 2 && runningOnB.includes(tag), {
+      await pollUntil(async () => ({ onA: await ours('a'), runningOnB: await virsh(instanceUri('b'), ['list', '--name']) }), ({ onA, runningOnB }) => onA.length === 2 && runningOnB.includes(tag), {
         timeoutMs: 300_000,
         intervalMs: 250,
         what: `both cells defined on daemon a and one running on daemon b after migrating (run output: see the failure's cause)`,

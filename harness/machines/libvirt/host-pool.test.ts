@@ -80,6 +80,10 @@ describe('a pool of libvirt hosts over qemu+ssh', () => {
     const { machines, scopes } = await startCells(hosts, ['Nehalem', 'SandyBridge']);
     expect(machines.map((m) => m.uri)).toEqual([uri('a'), uri('a')]);
     const [first, second] = machines as [LibvirtMachine, LibvirtMachine];
+    // A migration that fails after leasing its destination (libvirt refuses the downtime) gives the slot back.
+    await expect(first.controls.migrate!.migrate({ downtimeLimitMs: -1 })).rejects.toMatchObject({ code: 'LIBVIRT' });
+    expect(first.uri).toBe(uri('a'));
+    expect(hosts.usage()).toEqual({ big: 2, small: 0 });
     const going = first.controls.migrate!.migrate({ maxBandwidthBytesPerSec: 10 * 1024 ** 3, timeoutMs: 120_000 });
     const refused = await second.controls.migrate!.migrate({ timeoutMs: 1_500 }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'DEADLINE', message: expect.stringMatching(/other than "big" to migrate .*slots used: small 1 of 1/) });
