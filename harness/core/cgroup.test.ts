@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { projectRoot } from './project-root.js';
 import { cgroupName, cgroupPids, createCgroup, isPopulated, localContainment, ownerOfCgroup, removeCgroup } from './cgroup.js';
 import { killCgroup, waitForPopulated, waitUntilEmpty } from './cgroup-teardown.js';
 
@@ -20,6 +21,14 @@ describe('cgroup names', () => {
     expect(ownerOfCgroup('bothworlds-probe.0123456789ab')).toBeUndefined();
     expect(ownerOfCgroup(`${name}x`)).toBeUndefined();
     expect(ownerOfCgroup('user.slice')).toBeUndefined();
+  });
+});
+
+describe('where cgroups cannot be used', () => {
+  it.runIf(process.getuid?.() === 0)('another user (no write access to the hierarchy) falls back to process groups and says why', async () => {
+    const probe = `const m = await import(${JSON.stringify(join(projectRoot(), 'dist', 'harness', 'core', 'cgroup.js'))}); console.log(m.describeContainment())`;
+    const result = await execa('setpriv', ['--reuid', '1000', '--regid', '1000', '--clear-groups', process.execPath, '--input-type=module', '-e', probe], { reject: false, cwd: '/' });
+    expect(result.stdout, result.stderr).toMatch(/^process group only \((no cgroup2 file system is mounted|.*is not writable here \(EACCES\)|.*read-only)\): an application that calls setsid escapes$/);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { describeContainment } from '../core/cgroup.js';
 import { projectRoot } from '../core/project-root.js';
 import type { EnvironmentFingerprint } from './run-record.js';
 
@@ -41,6 +42,7 @@ export async function collectEnvironment(options: { kvm?: { usable: boolean; rea
     ...(qemu ? { qemuVersion: qemu } : {}),
     ...(libvirt ? { libvirtVersion: libvirt } : {}),
     ...(docker ? { dockerVersion: docker } : {}),
+    localContainment: describeContainment(),
     kvm: options.kvm ?? { usable: false, reason: 'not probed' },
     nodeVersion: process.version,
     harnessVersion: pkg.version,

@@ -10,6 +10,8 @@ export interface EnvironmentFingerprint {
   qemuVersion?: string;
   libvirtVersion?: string;
   dockerVersion?: string;
+  /** How local applications were contained: a cgroup of their own, or only their process group (and why). */
+  localContainment?: string;
   kvm: { usable: boolean; reason: string };
   nodeVersion: string;
   harnessVersion: string;

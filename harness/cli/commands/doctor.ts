@@ -1,4 +1,5 @@
 import { availableParallelism, freemem, totalmem } from 'node:os';
+import { describeContainment, localContainment } from '../../core/cgroup.js';
 import { describeError } from '../../core/errors.js';
 import { qemuVersion } from '../../machines/qemu/binary.js';
 import { probeKvm } from '../../machines/qemu/accel.js';
@@ -70,6 +71,14 @@ export async function doctorCommand(args: string[]): Promise<number> {
     ok: cores >= 2 && freeMiB > 1_024,
     detail: `${cores} core(s), ${freeMiB} MiB free of ${Math.round(totalmem() / 2 ** 20)} MiB; about ${Math.max(1, Math.min(cores, Math.floor(freeMiB / 800)))} TCG guest(s) of 512 MiB at once`,
     ...(cores < 2 ? { advice: 'a TCG guest needs a core; with one core cells run one at a time' } : {}),
+  });
+  const containment = localContainment();
+  findings.push({
+    what: 'local apps',
+    ok: containment.kind === 'cgroup',
+    optional: true,
+    detail: describeContainment(containment),
+    ...(containment.kind === 'cgroup' ? {} : { advice: 'as root with a writable cgroup v2 hierarchy every local application gets a cgroup nothing it starts can leave; otherwise run daemons in a VM or container cell' }),
   });
   for (const f of findings) {
     process.stdout.write(`${f.ok ? 'ok  ' : f.optional ? 'warn' : 'FAIL'}  ${f.what.padEnd(12)} ${f.detail}\n`);

@@ -117,6 +117,34 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     }
   });
 
+  it.runIf(inCgroup)('cost per cell: cgroup create+remove, and an application started and torn down in each mode', async () => {
+    const parent = (containment as { parent: string }).parent;
+    const bare: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      removeCgroup(createCgroup(parent, cgroupName(ownerToken())));
+      bare.push(performance.now() - t0);
+    }
+    const lifecycle = { cgroup: [] as number[], 'process-group': [] as number[] };
+    for (let i = 0; i < 12; i++) {
+      for (const mode of ['cgroup', 'process-group'] as const) {
+        if (mode === 'process-group') process.env[CGROUP_ENV] = 'off';
+        else delete process.env[CGROUP_ENV];
+        scope = new ResourceScope('cost');
+        const machine = await startLocalMachine({ scope, name: 'cost' });
+        const t0 = performance.now();
+        const app = await machine.spawn(['true']);
+        expect((await app.wait(5_000)).exitCode).toBe(0);
+        await machine.stop();
+        lifecycle[mode].push(performance.now() - t0);
+        await scope.dispose();
+      }
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!.toFixed(2);
+    console.log(`cost per cell: cgroup mkdir+rmdir median ${median(bare)} ms (n=${bare.length}); app start+exit+teardown median ${median(lifecycle.cgroup)} ms in a cgroup vs ${median(lifecycle['process-group'])} ms with a process group (n=${lifecycle.cgroup.length} each)`);
+    expect(Number(median(bare))).toBeLessThan(50);
+  });
+
   it(`the fallback (${CGROUP_ENV}=off): the process group is killed, a setsid escapee is not (the documented limit)`, async () => {
     process.env[CGROUP_ENV] = 'off';
     expect(describeContainment()).toMatch(/^process group only \(BOTHWORLDS_LOCAL_CGROUP=off\)/);

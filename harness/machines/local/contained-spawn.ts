@@ -65,16 +65,24 @@ export async function spawnContained(scope: ResourceScope, command: string[], op
     },
   });
   try {
-    if (cgroup) reaper = await armReaper({ cgroup });
     const leader = ['setpriv', '--pdeathsig', 'KILL', '--', ...command];
-    child = await spawnLocal(cgroup ? enterCgroupCommand(cgroup, leader) : leader, options);
-    if (cgroup) await enteredCgroup(child, cgroup);
-    reaper ??= await armReaper({ pgid: child.pid });
+    if (cgroup) {
+      // Side by side (the cgroup is known before either starts); both kept, whichever fails.
+      const [armed, spawned] = await Promise.allSettled([armReaper({ cgroup }), spawnLocal(enterCgroupCommand(cgroup, leader), options)]);
+      if (armed.status === 'fulfilled') reaper = armed.value;
+      if (spawned.status === 'fulfilled') child = spawned.value;
+      if (armed.status === 'rejected') throw armed.reason;
+      if (spawned.status === 'rejected') throw spawned.reason;
+      await enteredCgroup(child!, cgroup);
+    } else {
+      child = await spawnLocal(leader, options);
+      reaper = await armReaper({ pgid: child.pid });
+    }
   } catch (error) {
     await handle.dispose().catch((cleanup: unknown) => attachCleanupError(error, cleanup));
     throw error;
   }
-  return cgroup ? killingCgroup(child, cgroup) : child;
+  return cgroup ? killingCgroup(child!, cgroup) : child!;
 }
 
 /**

@@ -25,6 +25,7 @@ export function environmentTable(record: RunInfo): string {
     ['accelerator', `${e.kvm.usable ? 'KVM' : 'TCG'} — ${e.kvm.reason}`],
     ['QEMU', e.qemuVersion ?? '—'],
     ['libvirt / Docker', `${e.libvirtVersion ?? '—'} / ${e.dockerVersion ?? '—'}`],
+    ...(e.localContainment ? [['local applications', e.localContainment] as [string, string]] : []),
     ['bothworlds / Node', `${e.harnessVersion} / ${e.nodeVersion}`],
     ['matrix', `${record.matrix.path} (sha256 ${record.matrix.hash.slice(0, 16)}…)`],
     ['run', `${record.runId}, started ${record.startedAt}${record.finishedAt ? `, finished ${record.finishedAt}` : ', not finished'}${record.shard ? `, shard ${record.shard.index}/${record.shard.total}` : ''}`],
