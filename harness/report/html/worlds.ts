@@ -5,13 +5,14 @@ import { metricValue, pmuOf } from '../summary.js';
 import { esc } from './escape.js';
 
 const PHYSICAL = new Set(['local', 'ssh']);
+const PMU = [false, true].flatMap((cycles) => [false, true].map((instructions) => Object.freeze({ cycles, instructions })));
 
 interface World {
   label: string;
   physical: boolean;
   /** The facts of the world's first cell, and of its first passed one (which speaks for the world when there is one). */
-  first: MachineFacts;
-  passed?: MachineFacts;
+  first: ShownFacts;
+  passed?: ShownFacts;
   /** The first PMU answer among its cells. */
   pmu?: { cycles: boolean; instructions: boolean };
   /** Per ms metric, the values of its passed cells: what the medians need. */
@@ -22,15 +23,18 @@ interface World {
 
 type WorldSource = Pick<CellResult, 'id' | 'backend' | 'axes' | 'accel' | 'facts' | 'outcome' | 'metrics' | 'suites'>;
 
+/** The facts the table shows (not the free memory, which differs in every cell of a host). */
+type ShownFacts = Pick<MachineFacts, 'cpuModelName' | 'cpuFlags' | 'clocksource' | 'availableClocksources' | 'onlineCpus' | 'presentCpus' | 'memTotalKiB' | 'kernelRelease'>;
+
 /**
  * The worlds of a run, gathered a cell at a time, keeping only what the table shows. Physical cells
  * each make a world; virtual cells are grouped by backend and CPU model, so a large matrix stays a
- * few columns. Equal flag lists are kept once (a local run's cells all share the host's).
+ * few columns. Equal facts are kept once: a local run's cells, a world each, all share the host's.
  */
 export class WorldsTally {
   private readonly worlds = new Map<string, World>();
   private readonly timingNames = new Set<string>();
-  private readonly lists = new Map<string, string[]>();
+  private readonly shared = new Map<string, ShownFacts>();
 
   add(cell: WorldSource): void {
     if (!cell.facts) return;
@@ -40,7 +44,11 @@ export class WorldsTally {
     if (!world) this.worlds.set(label, (world = { label, physical, first: this.keep(cell.facts), timings: new Map(), outcomes: new Map() }));
     const passed = cell.outcome === 'passed';
     if (passed && !world.passed) world.passed = world.outcomes.size === 0 ? world.first : this.keep(cell.facts);
-    world.pmu ??= pmuOf(cell);
+    if (!world.pmu) {
+      const pmu = pmuOf(cell);
+      // Four possible answers, shared: not the cell's object (and its detail text) per world.
+      if (pmu) world.pmu = PMU[Number(pmu.cycles) * 2 + Number(pmu.instructions)];
+    }
     for (const [name, m] of Object.entries(cell.metrics)) {
       if (m.unit !== 'ms') continue;
       this.timingNames.add(name);
@@ -53,16 +61,14 @@ export class WorldsTally {
     return renderTally([...this.worlds.values()].sort((a, b) => Number(b.physical) - Number(a.physical)), [...this.timingNames].sort());
   }
 
-  private keep(facts: MachineFacts): MachineFacts {
-    return { ...facts, cpuFlags: this.share(facts.cpuFlags), availableClocksources: this.share(facts.availableClocksources) };
-  }
-
-  private share(list: string[]): string[] {
-    const key = list.join(' ');
-    const shared = this.lists.get(key);
-    if (shared) return shared;
-    if (this.lists.size < 1_000) this.lists.set(key, list);
-    return list;
+  private keep(facts: MachineFacts): ShownFacts {
+    const { cpuModelName, cpuFlags, clocksource, availableClocksources, onlineCpus, presentCpus, memTotalKiB, kernelRelease } = facts;
+    const shown = { cpuModelName, cpuFlags, clocksource, availableClocksources, onlineCpus, presentCpus, memTotalKiB, kernelRelease };
+    const key = JSON.stringify(shown);
+    const known = this.shared.get(key);
+    if (known) return known;
+    if (this.shared.size < 1_000) this.shared.set(key, shown);
+    return shown;
   }
 }
 
