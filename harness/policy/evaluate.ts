@@ -22,7 +22,7 @@ export function evaluatePolicy(policy: Policy, record: RunRecord, plan: readonly
  * its reason; each limit's metric samples. Add each cell's latest result once.
  */
 export class PolicyTally {
-  private readonly results = new Map<string, { outcome: Outcome; reason?: string }>();
+  private readonly results = new Map<string, TalliedCell>();
   private readonly samples: Metric[][];
 
   constructor(private readonly policy: Policy) {
@@ -30,7 +30,9 @@ export class PolicyTally {
   }
 
   add(cell: CellResult): void {
-    this.results.set(cell.id, cell.outcome === 'passed' ? PASSED : { outcome: cell.outcome, reason: reasonOf(cell) });
+    const runs = cell.repeats?.total ?? 1;
+    const quarantine = cell.quarantine && !cell.quarantine.expired ? { reason: cell.quarantine.reason, expires: cell.quarantine.expires } : undefined;
+    this.results.set(cell.id, cell.outcome === 'passed' && runs === 1 && !quarantine ? PASSED : { outcome: cell.outcome, runs, ...(cell.outcome === 'passed' ? {} : { reason: reasonOf(cell) }), ...(quarantine ? { quarantine } : {}) });
     this.policy.limits.forEach((limit, i) => {
       if (!limit.cells || limit.cells.matches(cell.axes)) this.samples[i]!.push(...samplesOf(limit, [cell]));
     });
@@ -61,7 +63,7 @@ export class PolicyTally {
       if (accepted) notes.push(`${cell.id} ${result.outcome} as accepted (#${accepted.index}, until ${accepted.expires}, ${accepted.tracking}): ${why}`);
       else if (covering.length > 0) {
         reasons.push({ kind: 'acceptance-reason-differs', cell: cell.id, message: `required cell ${cell.id} ${result.outcome}: ${why} — accepted failure #${covering[0]!.index} covers this cell but expects a reason matching /${covering[0]!.reason.source}/` });
-      } else reasons.push({ kind: 'required-not-passed', cell: cell.id, message: `required cell ${cell.id} ${result.outcome}: ${why}` });
+      } else reasons.push({ kind: 'required-not-passed', cell: cell.id, message: `required cell ${cell.id} ${result.outcome}: ${why}${quarantineNote(result)}` });
     }
     // An acceptance for a cell that now passes hides the next regression of that cell.
     for (const acceptance of live) {
@@ -69,9 +71,17 @@ export class PolicyTally {
         reasons.push({ kind: 'acceptance-now-passes', cell: cell.id, message: `${cell.id} passed, but accepted failure #${acceptance.index} (${acceptance.tracking}) expects it to fail: the acceptance can be removed (or narrowed to the cells that still fail)` });
       }
     }
+    // A pass rate is only evidence over enough runs: a cell run fewer times than the rule asks is not qualified.
     for (const rule of policy.repeats) {
-      const cells = plan.filter((c) => rule.cells.matches(c.axes));
-      notes.push(`repeats: at least ${rule.min} runs of ${cells.length} cell(s) (${rule.cells.text}) not enforced: this harness records no repeats of a cell yet; the rule takes effect when it does`);
+      const ran = plan.filter((c) => rule.cells.matches(c.axes)).flatMap((c) => {
+        const result = results.get(c.id);
+        return result && result.outcome !== 'interrupted' ? [{ id: c.id, runs: result.runs }] : [];
+      });
+      const short = ran.filter((c) => c.runs < rule.min);
+      for (const c of short) {
+        reasons.push({ kind: 'repeats-too-few', cell: c.id, message: `${c.id} ran ${c.runs} time(s); the policy requires at least ${rule.min} runs of ${rule.cells.text}: set \`repeat: ${rule.min}\` in the matrix or run with --repeat ${rule.min}` });
+      }
+      if (ran.length > 0 && short.length === 0) notes.push(`repeats: ${ran.length} cell(s) of ${rule.cells.text} ran at least ${rule.min} times (fewest ${Math.min(...ran.map((c) => c.runs))})`);
     }
     for (const [i, limit] of policy.limits.entries()) {
       const samples = this.samples[i]!;
@@ -102,7 +112,21 @@ export class PolicyTally {
   }
 }
 
-const PASSED = Object.freeze({ outcome: 'passed' as Outcome });
+interface TalliedCell {
+  outcome: Outcome;
+  /** How many times the cell ran (`repeat:`); 1 for a cell not repeated. */
+  runs: number;
+  reason?: string;
+  /** A live `quarantine:` entry of the matrix: it keeps CI green, it does not qualify a release. */
+  quarantine?: { reason: string; expires: string };
+}
+
+const PASSED: TalliedCell = Object.freeze({ outcome: 'passed' as Outcome, runs: 1 });
+
+function quarantineNote(result: TalliedCell): string {
+  if (!result.quarantine) return '';
+  return ` (quarantined in the matrix until ${result.quarantine.expires}: ${result.quarantine.reason}; a quarantine keeps CI green but does not qualify a release: accept the failure under accepted_failures with a tracking URL and an expiry)`;
+}
 
 function reasonOf(cell: CellResult): string {
   return cell.reason ?? cell.error?.message ?? cell.outcome;

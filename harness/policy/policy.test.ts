@@ -131,6 +131,32 @@ describe('the verdict', () => {
     expect(evaluatePolicy(parse(policyText), record(other), plan).reasons.map((r) => r.kind)).toEqual(['acceptance-reason-differs']);
   });
 
+  it('enforces repeats: a selected cell run fewer times than min is a reason; enough runs is a note', () => {
+    const text = 'repeats:\n  - cells: {events: migrate}\n    min: 3\n';
+    const repeated = (c: CellResult, total: number): CellResult => ({ ...c, repeats: { runs: [], passed: total, total, passRate: 1, metrics: {}, detailsFrom: 1 } });
+    const short = allPassed().map((c) => (c.axes.events === 'migrate' ? repeated(c, c.id === 'max-migrate' ? 2 : 3) : c));
+    const q = evaluatePolicy(parse(text), record(short), plan);
+    expect(q.verdict).toBe('not qualified');
+    expect(q.reasons).toEqual([{ kind: 'repeats-too-few', cell: 'max-migrate', message: 'max-migrate ran 2 time(s); the policy requires at least 3 runs of events migrate: set `repeat: 3` in the matrix or run with --repeat 3' }]);
+    // A cell not repeated at all ran once.
+    expect(evaluatePolicy(parse(text), record(allPassed()), plan).reasons.map((r) => r.message)).toContain('nehalem-migrate ran 1 time(s); the policy requires at least 3 runs of events migrate: set `repeat: 3` in the matrix or run with --repeat 3');
+    const enough = evaluatePolicy(parse(text), record(allPassed().map((c) => (c.axes.events === 'migrate' ? repeated(c, 4) : c))), plan);
+    expect(enough.verdict).toBe('qualified');
+    expect(enough.notes).toContain('repeats: 3 cell(s) of events migrate ran at least 3 times (fewest 4)');
+  });
+
+  it('accepts a flaky cell only with outcomes: [flaky], and never lets a quarantine qualify a release', () => {
+    const flaky = allPassed().map((c) => (c.id === 'nehalem-migrate' ? { ...c, outcome: 'flaky' as const, reason: 'passed 2 of 3 runs (67%); run 2 failed: kept 1 worker threads' } : c));
+    expect(evaluatePolicy(parse(policyText), record(flaky), plan).reasons.map((r) => r.kind)).toEqual(['required-not-passed']);
+    const accepting = policyText.replace('    expires: "2026-12-31"', '    expires: "2026-12-31"\n    outcomes: [failed, flaky]');
+    expect(evaluatePolicy(parse(accepting), record(flaky), plan).verdict).toBe('qualified');
+
+    const quarantined = allPassed().map((c) => (c.id === 'max-migrate' ? { ...c, outcome: 'failed' as const, reason: 'segfault', quarantine: { cells: 'max-*', reason: 'issue 42', expires: '2027-01-31', expired: false } } : c));
+    const q = evaluatePolicy(parse(policyText), record(quarantined), plan);
+    expect(q.verdict).toBe('not qualified');
+    expect(q.reasons[0]!.message).toBe('required cell max-migrate failed: segfault (quarantined in the matrix until 2027-01-31: issue 42; a quarantine keeps CI green but does not qualify a release: accept the failure under accepted_failures with a tracking URL and an expiry)');
+  });
+
   it('judges expiry on the run\'s date, not today, and fails a limit nothing measured', () => {
     const late = { ...record(allPassed()), startedAt: '2027-01-02T00:00:00Z', finishedAt: '2027-01-02T00:10:00Z' };
     const kinds = evaluatePolicy(parse(policyText), late, plan).reasons.map((r) => r.kind);

@@ -20,7 +20,7 @@ export const POLICY_SCHEMA = {
           reason: { type: 'string', minLength: 1, description: 'A regular expression the cell\'s reason must match.' },
           tracking: { type: 'string', pattern: '^https?://\\S+$', description: 'an http(s) URL of the issue that tracks the failure' },
           expires: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description: 'a date YYYY-MM-DD (quote it in YAML): the last day the acceptance holds' },
-          outcomes: { type: 'array', minItems: 1, items: { enum: ['failed', 'error', 'incomplete', 'skipped'] } },
+          outcomes: { type: 'array', minItems: 1, items: { enum: ['failed', 'flaky', 'error', 'incomplete', 'skipped'] } },
         },
       },
     },
