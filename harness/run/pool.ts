@@ -1,22 +1,52 @@
+/** Which waiting item starts when a slot frees (undefined: none yet); `onChange` asks again. */
+export interface PoolSchedule<T> {
+  pick(waiting: readonly T[]): number | undefined;
+  onChange(listener: () => void): void;
+  finished?(item: T): void;
+}
+
 /**
- * A bounded pool: at most `size` tasks at once, in order. Cancelling (the signal) stops
- * starting queued tasks; running ones see the same signal and finish on their own.
+ * A bounded pool: at most `size` tasks at once, in order, or in the order a `schedule` picks
+ * (a slot it leaves empty is filled when it reports a change or a task ends; with nothing
+ * running, the first waiting item starts, so a schedule can never stall the run). Cancelling
+ * (the signal) stops starting queued tasks; running ones see the same signal and finish on their own.
  */
 export async function runPool<T>(
   items: T[],
   size: number,
   signal: AbortSignal,
   task: (item: T) => Promise<void>,
+  schedule?: PoolSchedule<T>,
 ): Promise<{ started: number; skippedByCancel: T[] }> {
-  let next = 0;
+  const waiting = [...items];
+  const limit = Math.max(1, size);
+  let running = 0;
   let started = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !signal.aborted) {
-      const item = items[next++]!;
-      started++;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, items.length)) }, worker));
-  return { started, skippedByCancel: items.slice(next) };
+  let failed = false;
+  return new Promise((resolve, reject) => {
+    const fill = (): void => {
+      while (!failed && !signal.aborted && running < limit && waiting.length > 0) {
+        const index = schedule ? (schedule.pick(waiting) ?? (running === 0 ? 0 : undefined)) : 0;
+        if (index === undefined) break;
+        const item = waiting.splice(index, 1)[0]!;
+        running++;
+        started++;
+        task(item).then(
+          () => {
+            running--;
+            schedule?.finished?.(item);
+            fill();
+          },
+          (error: unknown) => {
+            // As before: the first task error fails the run; nothing more starts.
+            failed = true;
+            reject(error);
+          },
+        );
+      }
+      if (!failed && running === 0 && (waiting.length === 0 || signal.aborted)) resolve({ started, skippedByCancel: waiting });
+    };
+    schedule?.onChange(() => queueMicrotask(fill));
+    fill();
+  });
 }

@@ -22,7 +22,7 @@ import { autoConcurrency } from './concurrency.js';
 import { availableParallelism } from 'node:os';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
-import { spreadConfigurations } from '../snapshots/plan.js';
+import { SnapshotSchedule } from '../snapshots/schedule.js';
 import { sweepLeftovers } from './sweep-leftovers.js';
 import { cellFolder } from '../report/html/escape.js';
 
@@ -74,7 +74,9 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   const tools = ensureTools();
   const hosts = file.doc.hosts && file.doc.hosts.length > 0 ? new HostPool(file.doc.hosts) : undefined;
   const scope = rootScope.child(`run-${store.dir}`);
-  const snapshots = options.snapshots === false ? undefined : new SnapshotPool({ kvm, scope, log: (line) => options.progress.message(line), ...(options.snapshotDir ? { dir: options.snapshotDir } : {}) });
+  // With snapshots, cells start when they can make progress: boots one per core, clones once their snapshot exists.
+  const schedule = options.snapshots === false ? undefined : new SnapshotSchedule<Cell>(availableParallelism());
+  const snapshots = schedule && new SnapshotPool({ kvm, scope, schedule, log: (line) => options.progress.message(line), ...(options.snapshotDir ? { dir: options.snapshotDir } : {}) });
   // Whether a snapshot pays depends on how many cells share a configuration.
   snapshots?.plan(pending.filter((c) => c.backend === 'qemu').map((c) => c.machine));
   const environment = {
@@ -85,18 +87,17 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
     artifacts: { runDir: store.dir, dirFor: (cell: Cell) => join(store.dir, 'cells', cellFolder(cell.id), 'artifacts') },
     startMachine: createMachineFactory({ kvm, hosts, ...(snapshots ? { snapshots } : {}), appFiles: async (cell: Cell) => resolveAppFiles(cell, await tools) }),
   };
-  // Restored cells barely use a core: with snapshots twice as many cells run at once, while the pool
-  // keeps cold boots to one per core (memory still bounds both).
-  const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(pending, availableParallelism() * 2) : autoConcurrency(pending));
+  // Restored cells mostly wait on their app: with snapshots four cells per core run at once, while
+  // the schedule keeps cold boots to one per core (memory still bounds both).
+  const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(pending, availableParallelism() * 4) : autoConcurrency(pending));
   options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);
   try {
-    // With snapshots, configurations take turns: no cell idles waiting for its configuration's first boot while others could boot.
-    await runPool(snapshots ? spreadConfigurations(pending, availableParallelism()) : pending, concurrency, options.signal, async (cell) => {
+    await runPool(pending, concurrency, options.signal, async (cell) => {
       options.progress.cellStarted(cell.id);
       const result = await runCell(cell, environment);
       await store.append(result);
       options.progress.cellFinished(result);
-    });
+    }, schedule);
   } catch (error) {
     await store.close();
     throw error;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MACHINE } from '../model/machine-spec.js';
-import { CostModel, configurationOf, snapshotPays, spreadConfigurations } from './plan.js';
+import { CostModel, configurationOf, snapshotPays } from './plan.js';
 
 const costs = { coldMs: 2_100, restoreMs: 100, saveMs: 200 };
 
@@ -35,26 +35,7 @@ describe('when a snapshot pays', () => {
   });
 });
 
-describe('cell order', () => {
-  it('lets configurations take turns, keeping each one’s own order', () => {
-    const a = { ...DEFAULT_MACHINE, cpuModel: 'Nehalem' };
-    const b = { ...DEFAULT_MACHINE, cpuModel: 'max' };
-    const cells = [
-      { id: 'a1', machine: a },
-      { id: 'a2', machine: a },
-      { id: 'a3', machine: a },
-      { id: 'b1', machine: b },
-      { id: 'b2', machine: b },
-    ];
-    expect(spreadConfigurations(cells).map((c) => c.id)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
-  });
-
-  it('staggers configurations by the boots that run at once: clones follow their donor while later donors boot', () => {
-    const spec = (cpuModel: string) => ({ ...DEFAULT_MACHINE, cpuModel });
-    const cells = ['a', 'b', 'c', 'd'].flatMap((k) => [1, 2, 3].map((r) => ({ id: `${k}${r}`, machine: spec(k) })));
-    expect(spreadConfigurations(cells, 2).map((c) => c.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'd1', 'b2', 'c2', 'a3', 'd2', 'b3', 'c3', 'd3']);
-  });
-
+describe('configurations', () => {
   it('treats specs with the same values in another key order as one configuration', () => {
     const reordered = Object.fromEntries(Object.entries(DEFAULT_MACHINE).reverse()) as typeof DEFAULT_MACHINE;
     expect(configurationOf(reordered)).toBe(configurationOf(DEFAULT_MACHINE));

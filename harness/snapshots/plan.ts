@@ -64,27 +64,6 @@ function sorted(value: unknown): unknown {
 }
 
 /**
- * Order cells so configurations take turns, staggered by `stride` (the cold boots that run at
- * once): cell r of configuration k comes at k + r × stride. The first cells (cold boots that
- * donate their state) of `stride` configurations come first, then each configuration's clones
- * follow its donor by a wave while later donors boot, so no slot idles behind a boot. A stride of
- * at least the configuration count is plain round-robin: every first cell before any second.
- */
-export function spreadConfigurations<T extends { machine: MachineSpec }>(cells: T[], stride = Number.POSITIVE_INFINITY): T[] {
-  const groups = new Map<string, T[]>();
-  for (const cell of cells) {
-    const key = configurationOf(cell.machine);
-    const group = groups.get(key);
-    if (group) group.push(cell);
-    else groups.set(key, [cell]);
-  }
-  const lists = [...groups.values()];
-  const step = Math.max(1, Math.min(stride, lists.length));
-  const ranked = lists.flatMap((list, k) => list.map((cell, r) => ({ cell, rank: k + r * step, k })));
-  return ranked.sort((a, b) => a.rank - b.rank || b.k - a.k).map((x) => x.cell);
-}
-
-/**
  * At most `limit` cold boots at once (one per core: TCG boots are CPU-bound), so a runner that
  * runs more cells than cores, because restored cells are cheap, never piles boots onto the cores.
  */

@@ -18,6 +18,7 @@ import { stateFileName } from './state-format.js';
 import { availableParallelism } from 'node:os';
 import { BootGate, CostModel, configurationOf, snapshotPays } from './plan.js';
 import { SpareQemus } from './spares.js';
+import type { ScheduleEvents } from './schedule.js';
 
 export interface SnapshotPoolOptions {
   /** Where snapshots live; default `<cache>/snapshots`. */
@@ -28,6 +29,8 @@ export interface SnapshotPoolOptions {
   log?: (line: string) => void;
   /** Restored QEMUs brought up ahead of need, at most this many at a time (default 4; 0: none). */
   spares?: number;
+  /** Told when a cold boot ends and what each configuration comes to (the runner picks cells by it). */
+  schedule?: ScheduleEvents;
 }
 
 export interface PooledStartOptions extends Pick<QemuMachineOptions, 'payload' | 'autoOnline' | 'bootTimeoutMs'> {
@@ -72,9 +75,21 @@ export class SnapshotPool {
   }
 
   async start(spec: MachineSpec, options: PooledStartOptions): Promise<QemuMachine> {
+    try {
+      return await this.startCell(spec, options);
+    } finally {
+      this.options.schedule?.bootEnded(options.name);
+    }
+  }
+
+  private async startCell(spec: MachineSpec, options: PooledStartOptions): Promise<QemuMachine> {
     const launch = await prepareQemuLaunch(spec, { ...options, ...(this.options.kvm ? { kvm: this.options.kvm } : {}) });
-    const whyCold = options.coldBoot ?? snapshotIneligible(launch);
-    if (whyCold) return this.coldBoot(spec, launch, options, whyCold);
+    const ineligible = snapshotIneligible(launch);
+    if (options.coldBoot || ineligible) {
+      // Its siblings boot cold beside it rather than wait for a decision no one will make.
+      this.options.schedule?.settle(spec, 'cold', { undecided: !ineligible });
+      return this.coldBoot(spec, launch, options, options.coldBoot ?? ineligible!);
+    }
     const key = await snapshotKey(launch, (await qemuVersion()).text);
     // No await between looking up and recording the decision: concurrent cells see one decision.
     const decision = this.decisions.get(key) ?? this.decide(key, spec, launch, options.name);
@@ -82,13 +97,14 @@ export class SnapshotPool {
     decision.remaining--;
     if (decision.donor === options.name) return this.donate(key, spec, launch, options, decision);
     const snapshot = await decision.ready;
-    if (!snapshot) return this.coldBoot(spec, launch, options, 'the snapshot could not be made');
+    if (!snapshot) return this.coldBoot(spec, launch, options, `the snapshot could not be made (${this.decisions.get(key)?.kind === 'cold' ? 'the save failed' : 'its donor failed'})`);
     try {
-      return await this.restore(key, spec, launch, snapshot, options, decision.remaining);
+      return await this.restore(key, spec, launch, snapshot, options, () => decision.remaining);
     } catch (error) {
       if (categoryOf(error) !== 'infrastructure' || !existsSync(snapshot.file)) throw error;
       // A snapshot QEMU cannot load (truncated, from another build) is dropped and rebuilt next time.
       this.forget(key, snapshot.file);
+      this.options.schedule?.settle(spec, 'new');
       this.options.log?.(`snapshot ${key} could not be restored, booting cold: ${(error as Error).message}`);
       return this.coldBoot(spec, launch, options, `snapshot ${key} could not be restored`);
     }
@@ -113,11 +129,16 @@ export class SnapshotPool {
       this.donors.set(key, resolve);
     }
     this.decisions.set(key, decision);
+    this.options.schedule?.settle(spec, cached ? 'ready' : decision.kind === 'cold' ? 'cold' : 'pending');
     // `ready` only resolves (undefined when the donor failed); prestart is a best-effort speed-up.
     if (decision.kind === 'snapshot') {
       decision.ready.then(
-        (s) => s && !disk && decision.remaining > 0 && this.prestart(key, launch, s),
-        () => undefined,
+        (s) => {
+          // No snapshot: the donor failed (decision gone: the next cell tries again) or its save did (cold).
+          this.options.schedule?.settle(spec, s ? 'ready' : this.decisions.get(key)?.kind === 'cold' ? 'cold' : 'new');
+          if (s && !disk && decision.remaining > 0) this.prestart(key, launch, s);
+        },
+        () => this.options.schedule?.settle(spec, 'new'),
       );
     }
     return decision;
@@ -202,13 +223,15 @@ export class SnapshotPool {
    * A clone: a spare brought up ahead (then only the clock and hostname are the cell's to wait for),
    * or a QEMU started now with `-incoming defer` and loaded. The next spare starts at once.
    */
-  private async restore(key: string, spec: MachineSpec, launch: QemuLaunch, snapshot: Snapshot, options: PooledStartOptions, remaining: number): Promise<QemuMachine> {
+  private async restore(key: string, spec: MachineSpec, launch: QemuLaunch, snapshot: Snapshot, options: PooledStartOptions, remaining: () => number): Promise<QemuMachine> {
     const started = performance.now();
     const own = await cloneLaunch(launch, snapshot.folder);
     // A clone with a disk has its own overlay in its argv: only diskless configurations have spares.
     const shared = launchDisk(launch) === undefined;
     const spare = shared ? await this.spares.take(key) : undefined;
-    if (shared && remaining > 0) this.prestart(key, launch, snapshot);
+    // Cells of this configuration not started yet, less the spares already there for them: clones
+    // started together (the schedule starts them as the snapshot appears) would otherwise each start one.
+    if (shared && remaining() > this.spares.count(key)) this.prestart(key, launch, snapshot);
     if (spare) await spare.instance.qmp.execute('cont');
     const machine = await startQemuMachine(spec, {
       ...options,
@@ -236,7 +259,13 @@ export class SnapshotPool {
   }
 
   private async coldBoot(spec: MachineSpec, launch: QemuLaunch, options: PooledStartOptions, why: string): Promise<QemuMachine> {
-    const machine = await this.boots.run(() => startQemuMachine(spec, { ...options, launch }));
+    let machine: QemuMachine;
+    try {
+      machine = await this.boots.run(() => startQemuMachine(spec, { ...options, launch }));
+    } finally {
+      // A donor's save and its app need no boot slot: the next boot may start now.
+      this.options.schedule?.bootEnded(options.name);
+    }
     Object.assign(machine.startMetrics, { snapshot_restored: metric(0, 'bool') });
     const bootMs = machine.startMetrics.boot_ms?.value;
     if (bootMs !== undefined) this.costs.observe('coldMs', bootMs);

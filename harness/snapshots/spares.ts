@@ -53,6 +53,11 @@ export class SpareQemus {
     this.waiting.set(key, list);
   }
 
+  /** Spares of this configuration started and not taken yet (some may still be warming). */
+  count(key: string): number {
+    return this.waiting.get(key)?.length ?? 0;
+  }
+
   /** A spare of this configuration (awaiting one still warming), or undefined. */
   async take(key: string): Promise<SpareQemu | undefined> {
     const list = this.waiting.get(key);
