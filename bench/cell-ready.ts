@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MACHINE } from '../harness/model/machine-spec.js';
-import { ResourceScope } from '../harness/run/resources.js';
+import { ResourceScope } from '../harness/core/scope.js';
 import { ensureDefaultImage } from '../harness/images/default-image.js';
 import { probeKvm } from '../harness/machines/qemu/accel.js';
 import { startQemuMachine, type QemuMachine } from '../harness/machines/qemu/machine.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { projectRoot } from '../../core/project-root.js';
 import { pollUntil } from '../../core/deadline.js';
 import { currentUid } from '../../core/private-dir.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../../run/resources.js';
+import { ResourceScope } from '../../core/scope.js';
 import { projectRoot } from '../../core/project-root.js';
 import { loadMatrix, type MatrixFile } from '../../matrix/load.js';
 import { expandMatrix } from '../../matrix/expand.js';
