@@ -52,9 +52,12 @@ async function coldVsSnapshots(text: string, label: string, target: string): Pro
       const passed = outcome.record.cells.filter((c) => c.outcome === 'passed').length;
       const restored = outcome.record.cells.filter((c) => c.metrics.snapshot_restored?.value === 1).length;
       const concurrency = /(\d+) at a time/.exec(messages.find((m) => m.includes('at a time')) ?? '')?.[1] ?? '?';
-      // Why a cell that could have been restored was not (a save or a restore that failed), if one was not.
-      const trouble = messages.find((m) => /could not/.test(m));
-      lines.push({ name: `${label}, ${how}`, value: wall, unit: 'ms', detail: `${passed}/${cells.length} passed, ${restored} restored, ${concurrency} at a time${trouble ? `; ${trouble.slice(0, 160)}` : ''}` });
+      // Why a cell that could have been restored was not (a save or a restore that failed, a snapshot
+      // that would not pay), and why a cell did not pass: an unexplained count is no result.
+      const trouble = snapshots ? messages.filter((m) => /could not/.test(m) || (/: cold boot \(/.test(m) && !m.includes('it donates'))) : [];
+      const failed = outcome.record.cells.filter((c) => c.outcome !== 'passed').map((c) => `${c.id} ${c.outcome}: ${c.reason ?? '(no reason)'}`);
+      const why = [...failed, ...trouble].map((m) => `; ${m.slice(0, 200)}`).join('');
+      lines.push({ name: `${label}, ${how}`, value: wall, unit: 'ms', detail: `${passed}/${cells.length} passed, ${restored} restored, ${concurrency} at a time${why}` });
     }
     lines.push({ name: `${label}: ratio with snapshots / cold boots (target ${target})`, value: times['with snapshots']! / times['cold boots']!, unit: 'ratio' });
   } finally {
