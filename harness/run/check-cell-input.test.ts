@@ -17,6 +17,11 @@ describe('a cell built in code is checked as a matrix file is', () => {
     expect(await problemsOf(cell)).toEqual([]);
   });
 
+  it('accepts a systemd unit (app.unit) as the application without a command; refuses an app with neither', async () => {
+    expect(await problemsOf(defineCell({ app: { command: [], unit: 'redis-server.service' } }))).toEqual([]);
+    expect(await problemsOf(defineCell({ app: { command: [] } }))).toEqual(['app.command is empty: give the program and its arguments (or app.unit)']);
+  });
+
   it('lists every problem, each naming its field', async () => {
     const cell = defineCell({
       machine: { cpu: 'Nehalm', vcpus: 2, maxvcpus: 2 },

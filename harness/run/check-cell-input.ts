@@ -17,7 +17,8 @@ const isVm = (cell: Cell): boolean => cell.backend === 'qemu' || cell.backend ==
  */
 export async function checkCellInput(cell: Cell): Promise<void> {
   const problems = [...machineProblems(cell), ...(await cpuModelProblems(cell)), ...eventProblems(cell), ...suiteProblems(cell)];
-  if (cell.app.command.length === 0) problems.push('app.command is empty: give the program and its arguments');
+  // A systemd unit (app.unit) is the application by itself: a matrix needs no `command` with it either.
+  if (cell.app.command.length === 0 && !cell.app.unit) problems.push('app.command is empty: give the program and its arguments (or app.unit)');
   if (!(cell.app.timeoutMs > 0)) problems.push(`app.timeout must be more than 0, not ${cell.app.timeoutMs} ms`);
   if (!(cell.timeoutMs > 0)) problems.push(`timeout must be more than 0, not ${cell.timeoutMs} ms`);
   if (problems.length > 0) throw new ConfigError('CELL_INPUT', `cell ${cell.id}: ${problems.join('; ')}`, { details: { problems } });
