@@ -8,7 +8,9 @@ import { pollUntil } from '../../core/deadline.js';
 import { projectRoot } from '../../core/project-root.js';
 import { ResourceScope } from '../../core/scope.js';
 import { ownerToken } from '../../core/temp-dir.js';
+import { enterCgroupCommand } from './contained-spawn.js';
 import { startLocalMachine } from './index.js';
+import { spawnLocal } from './local-process.js';
 
 const DIST = join(projectRoot(), 'dist', 'harness');
 
@@ -105,6 +107,16 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     expect(removed).toContain(cgroup);
     expect(await pidsOf(duration)).toEqual([]);
     expect(existsSync(cgroup)).toBe(false);
+  });
+
+  it.runIf(inCgroup)('a process that cannot enter its cgroup never runs the application', async () => {
+    const gone = createCgroup((containment as { parent: string }).parent, cgroupName(ownerToken()));
+    removeCgroup(gone);
+    const child = await spawnLocal(enterCgroupCommand(gone, ['sh', '-c', 'echo the application ran']));
+    const result = await child.wait(5_000);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain(`bothworlds: could not enter cgroup ${gone}/cgroup.procs`);
+    expect(result.stdout).toBe('');
   });
 
   it.runIf(inCgroup)('the sweep leaves a live harness\'s cgroup alone', async () => {

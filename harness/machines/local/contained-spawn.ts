@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { cgroupName, createCgroup, isPopulated, killCgroupOnce, localContainment } from '../../core/cgroup.js';
+import { cgroupName, createCgroup, isPopulated, killCgroupOnce, localContainment, removeCgroup } from '../../core/cgroup.js';
 import { emptyCgroup, terminateCgroup, waitForPopulated } from '../../core/cgroup-teardown.js';
 import { withDeadline } from '../../core/deadline.js';
 import { attachCleanupError, InfrastructureError } from '../../core/errors.js';
-import type { ResourceScope } from '../../core/scope.js';
+import type { ResourceHandle, ResourceScope, ResourceSpec } from '../../core/scope.js';
 import { ownerToken } from '../../core/temp-dir.js';
 import { armReaper, killGroupSync, type GroupReaper } from './group-reaper.js';
 import { spawnLocal, type LocalChild } from './local-process.js';
@@ -34,13 +34,47 @@ type SpawnOptions = Parameters<typeof spawnLocal>[1];
 export async function spawnContained(scope: ResourceScope, command: string[], options: SpawnOptions = {}): Promise<LocalChild> {
   const containment = localContainment();
   const cgroup = containment.kind === 'cgroup' ? createCgroup(containment.parent, cgroupName(ownerToken())) : undefined;
-  let child: LocalChild | undefined;
-  let reaper: GroupReaper | undefined;
-  const handle = scope.register({
+  const started: Started = {};
+  let handle: ResourceHandle;
+  try {
+    handle = scope.register(teardown(command, cgroup, started));
+  } catch (error) {
+    if (cgroup) removeCgroup(cgroup); // the scope closed (Ctrl+C) before anything started
+    throw error;
+  }
+  try {
+    const leader = ['setpriv', '--pdeathsig', 'KILL', '--', ...command];
+    if (cgroup) {
+      // Side by side (the cgroup is known before either starts); both kept, whichever fails.
+      const [armed, spawned] = await Promise.allSettled([armReaper({ cgroup }), spawnLocal(enterCgroupCommand(cgroup, leader), options)]);
+      if (armed.status === 'fulfilled') started.reaper = armed.value;
+      if (spawned.status === 'fulfilled') started.child = spawned.value;
+      if (armed.status === 'rejected') throw armed.reason;
+      if (spawned.status === 'rejected') throw spawned.reason;
+      await enteredCgroup(started.child!, cgroup);
+      return killingCgroup(started.child!, cgroup);
+    }
+    started.child = await spawnLocal(leader, options);
+    started.reaper = await armReaper({ pgid: started.child.pid });
+    return started.child;
+  } catch (error) {
+    await handle.dispose().catch((cleanup: unknown) => attachCleanupError(error, cleanup));
+    throw error;
+  }
+}
+
+interface Started {
+  child?: LocalChild;
+  reaper?: GroupReaper;
+}
+
+/** Registered before anything starts; stays after the first process exits: what it left running dies at stop. */
+function teardown(command: string[], cgroup: string | undefined, started: Started): ResourceSpec {
+  return {
     name: `${command.join(' ')} (${cgroup ? `cgroup ${cgroup}` : 'process group'})`,
     kind: 'process',
-    // Stays registered after the first process exits: what it left running dies at stop.
     dispose: async () => {
+      const { child, reaper } = started;
       try {
         if (cgroup) {
           await terminateCgroup(cgroup, { graceMs: KILL_GRACE_MS, ...(child ? { leaderExited: child.leaderExited } : {}) });
@@ -58,31 +92,12 @@ export async function spawnContained(scope: ResourceScope, command: string[], op
       // The harness is exiting: kill now; the reaper stays armed and removes the cgroup once the
       // harness is gone (its processes take a moment to die, which an exit hook cannot wait for).
       if (cgroup) killCgroupOnce(cgroup);
-      else if (child) {
-        killGroupSync(child.pid);
-        reaper?.disarm();
+      else if (started.child) {
+        killGroupSync(started.child.pid);
+        started.reaper?.disarm();
       }
     },
-  });
-  try {
-    const leader = ['setpriv', '--pdeathsig', 'KILL', '--', ...command];
-    if (cgroup) {
-      // Side by side (the cgroup is known before either starts); both kept, whichever fails.
-      const [armed, spawned] = await Promise.allSettled([armReaper({ cgroup }), spawnLocal(enterCgroupCommand(cgroup, leader), options)]);
-      if (armed.status === 'fulfilled') reaper = armed.value;
-      if (spawned.status === 'fulfilled') child = spawned.value;
-      if (armed.status === 'rejected') throw armed.reason;
-      if (spawned.status === 'rejected') throw spawned.reason;
-      await enteredCgroup(child!, cgroup);
-    } else {
-      child = await spawnLocal(leader, options);
-      reaper = await armReaper({ pgid: child.pid });
-    }
-  } catch (error) {
-    await handle.dispose().catch((cleanup: unknown) => attachCleanupError(error, cleanup));
-    throw error;
-  }
-  return cgroup ? killingCgroup(child!, cgroup) : child!;
+  };
 }
 
 /**
