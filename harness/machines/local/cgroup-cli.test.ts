@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localContainment } from '../../core/cgroup.js';
-import { pollUntil } from '../../core/deadline.js';
+import { pollUntil, withDeadline } from '../../core/deadline.js';
 import type { RunRecord } from '../../report/run-record.js';
 import { onlyRunDir, readJson, runCli, workspace } from '../../../test/cli-helpers.js';
 import { execa } from 'execa';
@@ -43,14 +43,35 @@ describe.runIf(containment.kind === 'cgroup')('bothworlds run: local application
     expect(await pidsOf(duration)).toEqual([]);
   });
 
-  it('Ctrl+C mid-cell: exit 130, the escaped process is killed and its cgroup removed', async () => {
+  /** A run whose cell's application has escaped into a new session; returns once it has. */
+  async function runWithEscapee(ignoreTerm = false) {
     const duration = marker();
-    const ws = workspace((tag) => `name: escape-int\napp: {command: [sh, -c, '${escape(duration)}; exec sleep 60'], timeout: 90s}\ndefaults: {backend: local, run: "${tag}"}\n`);
+    const ws = workspace((tag) => `name: escape-int\napp: {command: [sh, -c, '${ignoreTerm ? 'trap "" TERM; ' : ''}${escape(duration)}; exec sleep 60'], timeout: 90s}\ndefaults: {backend: local, run: "${tag}"}\n`);
     cleanups.push(ws.cleanup, killLeft(duration));
     const run = runCli(['run', ws.file, '--reports', ws.reports, '--plain']);
     const [escapee] = await pollUntil(() => pidsOf(duration), (pids) => pids.length === 1, { timeoutMs: 30_000, intervalMs: 50, what: `the cell's escaped sleep ${duration}` });
     const cgroup = join(containment.kind === 'cgroup' ? containment.mount : '', readFileSync(`/proc/${escapee}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3));
     expect(cgroup).toMatch(/\/bothworlds-[^/]+$/);
+    return { ws, run, duration, cgroup };
+  }
+
+  it('a second Ctrl+C (forced, synchronous teardown): cgroup.kill at exit, the reaper removes the cgroup', async () => {
+    // The application ignores SIGTERM, so the graceful teardown sits out its 2 s grace: time for the
+    // second Ctrl+C, sent once the first was handled (two pending SIGINTs would merge into one).
+    const { run, duration, cgroup } = await runWithEscapee(true);
+    const firstHandled = new Promise<void>((resolve) => run.all!.on('data', (chunk: Buffer) => chunk.toString().includes('SIGINT: stopping running cells') && resolve()));
+    run.kill('SIGINT');
+    await withDeadline(firstHandled, 10_000, 'the harness to report the first SIGINT');
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.all).toContain('second SIGINT, forcing teardown');
+    await pollUntil(() => pidsOf(duration), (pids) => pids.length === 0, { timeoutMs: 5_000, intervalMs: 25, what: `sleep ${duration} to die` });
+    await pollUntil(async () => existsSync(cgroup), (exists) => !exists, { timeoutMs: 10_000, intervalMs: 25, what: `the reaper to remove ${cgroup}` });
+  });
+
+  it('Ctrl+C mid-cell: exit 130, the escaped process is killed and its cgroup removed', async () => {
+    const { ws, run, duration, cgroup } = await runWithEscapee();
     run.kill('SIGINT');
     const result = await run;
     expect(result.exitCode, result.all).toBe(130);
