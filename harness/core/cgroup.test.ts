@@ -28,7 +28,9 @@ describe('where cgroups cannot be used', () => {
   it.runIf(process.getuid?.() === 0)('another user (no write access to the hierarchy) falls back to process groups and says why', async () => {
     const probe = `const m = await import(${JSON.stringify(join(projectRoot(), 'dist', 'harness', 'core', 'cgroup.js'))}); console.log(m.describeContainment())`;
     const result = await execa('setpriv', ['--reuid', '1000', '--regid', '1000', '--clear-groups', process.execPath, '--input-type=module', '-e', probe], { reject: false, cwd: '/' });
-    expect(result.stdout, result.stderr).toMatch(/^process group only \((no cgroup2 file system is mounted|.*is not writable here \(EACCES\)|.*read-only)\): an application that calls setsid escapes$/);
+    expect(result.stdout, result.stderr).toMatch(
+      /^process group only \((no cgroup2 file system is mounted|.*is not writable here \(EACCES\)|.*read-only)\): an application that calls setsid escapes$/,
+    );
   });
 });
 

@@ -43,7 +43,9 @@ function hierarchy(): Hierarchy | string {
   }
   if (!mount) return 'no cgroup2 file system is mounted';
   if (mount.readOnly) return `the cgroup2 file system at ${mount.mount} is mounted read-only`;
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'));
   if (!line) return 'this process is in no cgroup v2 (no 0:: line in /proc/self/cgroup)';
   const path = line.slice(3);
   // The mount may show a subtree (another cgroup namespace mounted it): our path must lie inside.

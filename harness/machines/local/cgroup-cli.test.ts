@@ -46,11 +46,23 @@ describe.runIf(containment.kind === 'cgroup')('bothworlds run: local application
   /** A run whose cell's application has escaped into a new session; returns once it has. */
   async function runWithEscapee(ignoreTerm = false) {
     const duration = marker();
-    const ws = workspace((tag) => `name: escape-int\napp: {command: [sh, -c, '${ignoreTerm ? 'trap "" TERM; ' : ''}${escape(duration)}; exec sleep 60'], timeout: 90s}\ndefaults: {backend: local, run: "${tag}"}\n`);
+    const ws = workspace(
+      (tag) => `name: escape-int\napp: {command: [sh, -c, '${ignoreTerm ? 'trap "" TERM; ' : ''}${escape(duration)}; exec sleep 60'], timeout: 90s}\ndefaults: {backend: local, run: "${tag}"}\n`,
+    );
     cleanups.push(ws.cleanup, killLeft(duration));
     const run = runCli(['run', ws.file, '--reports', ws.reports, '--plain']);
-    const [escapee] = await pollUntil(() => pidsOf(duration), (pids) => pids.length === 1, { timeoutMs: 30_000, intervalMs: 50, what: `the cell's escaped sleep ${duration}` });
-    const cgroup = join(containment.kind === 'cgroup' ? containment.mount : '', readFileSync(`/proc/${escapee}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3));
+    const [escapee] = await pollUntil(
+      () => pidsOf(duration),
+      (pids) => pids.length === 1,
+      { timeoutMs: 30_000, intervalMs: 50, what: `the cell's escaped sleep ${duration}` },
+    );
+    const cgroup = join(
+      containment.kind === 'cgroup' ? containment.mount : '',
+      readFileSync(`/proc/${escapee}/cgroup`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('0::'))!
+        .slice(3),
+    );
     expect(cgroup).toMatch(/\/bothworlds-[^/]+$/);
     return { ws, run, duration, cgroup };
   }
@@ -66,8 +78,16 @@ describe.runIf(containment.kind === 'cgroup')('bothworlds run: local application
     const result = await run;
     expect(result.exitCode, result.all).toBe(130);
     expect(result.all).toContain('second SIGINT, forcing teardown');
-    await pollUntil(() => pidsOf(duration), (pids) => pids.length === 0, { timeoutMs: 5_000, intervalMs: 25, what: `sleep ${duration} to die` });
-    await pollUntil(async () => existsSync(cgroup), (exists) => !exists, { timeoutMs: 10_000, intervalMs: 25, what: `the reaper to remove ${cgroup}` });
+    await pollUntil(
+      () => pidsOf(duration),
+      (pids) => pids.length === 0,
+      { timeoutMs: 5_000, intervalMs: 25, what: `sleep ${duration} to die` },
+    );
+    await pollUntil(
+      async () => existsSync(cgroup),
+      (exists) => !exists,
+      { timeoutMs: 10_000, intervalMs: 25, what: `the reaper to remove ${cgroup}` },
+    );
   });
 
   it('Ctrl+C mid-cell: exit 130, the escaped process is killed and its cgroup removed', async () => {

@@ -30,10 +30,18 @@ function escapingApp(duration: string): string[] {
 }
 
 function cgroupOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+  return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!
+    .slice(3);
 }
 
-const gone = (duration: string, what: string) => pollUntil(() => pidsOf(duration), (pids) => pids.length === 0, { timeoutMs: 10_000, intervalMs: 25, what });
+const gone = (duration: string, what: string) =>
+  pollUntil(
+    () => pidsOf(duration),
+    (pids) => pids.length === 0,
+    { timeoutMs: 10_000, intervalMs: 25, what },
+  );
 
 const containment = localContainment();
 const inCgroup = containment.kind === 'cgroup';
@@ -57,7 +65,11 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     const machine = await startLocalMachine({ scope, name: 'escape' });
     const app = await machine.spawn(escapingApp(duration));
     await machine.output.waitForLine(/^ready$/, 10_000, 'app');
-    const [escapee] = await pollUntil(() => pidsOf(duration), (pids) => pids.length === 1, { timeoutMs: 5_000, what: `the escaped sleep ${duration}` });
+    const [escapee] = await pollUntil(
+      () => pidsOf(duration),
+      (pids) => pids.length === 1,
+      { timeoutMs: 5_000, what: `the escaped sleep ${duration}` },
+    );
     // It did leave the application's session and process group, but not its cgroup.
     const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     expect(stat(escapee!)[3]).not.toBe(String(app.pid));
@@ -76,7 +88,11 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     const machine = await startLocalMachine({ scope, name: 'escape-kill' });
     const app = await machine.spawn(['sh', '-c', `(setsid sleep ${duration} &); echo ready; exit 0`]);
     await machine.output.waitForLine(/^ready$/, 10_000, 'app');
-    await pollUntil(() => pidsOf(duration), (pids) => pids.length === 1, { timeoutMs: 5_000, what: `the escaped sleep ${duration}` });
+    await pollUntil(
+      () => pidsOf(duration),
+      (pids) => pids.length === 1,
+      { timeoutMs: 5_000, what: `the escaped sleep ${duration}` },
+    );
     const t0 = performance.now();
     await app.kill('TERM');
     expect(performance.now() - t0).toBeLessThan(1_500); // the leader had exited: no grace to sit out
@@ -90,7 +106,11 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     harness.kill('SIGKILL');
     await harness;
     await gone(duration, `sleep ${duration} to die after the harness was SIGKILLed`);
-    await pollUntil(async () => existsSync(cgroup), (exists) => !exists, { timeoutMs: 10_000, what: `the reaper to remove ${cgroup}` });
+    await pollUntil(
+      async () => existsSync(cgroup),
+      (exists) => !exists,
+      { timeoutMs: 10_000, what: `the reaper to remove ${cgroup}` },
+    );
   });
 
   it.runIf(inCgroup)('kill -9 of the harness and its reaper: the next start sweeps the cgroup', async () => {
@@ -119,7 +139,7 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     expect(result.stdout).toBe('');
   });
 
-  it.runIf(inCgroup)('the sweep leaves a live harness\'s cgroup alone', async () => {
+  it.runIf(inCgroup)("the sweep leaves a live harness's cgroup alone", async () => {
     const cgroup = createCgroup((containment as { parent: string }).parent, cgroupName(ownerToken()));
     try {
       expect(await sweepOrphanCgroups()).not.toContain(cgroup);
@@ -153,7 +173,9 @@ describe('local applications that leave their process group (cgroup v2)', () => 
       }
     }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!.toFixed(2);
-    console.log(`cost per cell: cgroup mkdir+rmdir median ${median(bare)} ms (n=${bare.length}); app start+exit+teardown median ${median(lifecycle.cgroup)} ms in a cgroup vs ${median(lifecycle['process-group'])} ms with a process group (n=${lifecycle.cgroup.length} each)`);
+    console.log(
+      `cost per cell: cgroup mkdir+rmdir median ${median(bare)} ms (n=${bare.length}); app start+exit+teardown median ${median(lifecycle.cgroup)} ms in a cgroup vs ${median(lifecycle['process-group'])} ms with a process group (n=${lifecycle.cgroup.length} each)`,
+    );
     expect(Number(median(bare))).toBeLessThan(50);
   });
 
@@ -166,7 +188,11 @@ describe('local applications that leave their process group (cgroup v2)', () => 
     const machine = await startLocalMachine({ scope, name: 'fallback' });
     await machine.spawn(['sh', '-c', `sleep ${stays} & (setsid sleep ${escapes} </dev/null >/dev/null 2>&1 &); echo ready; exec sleep 300`]);
     await machine.output.waitForLine(/^ready$/, 10_000, 'app');
-    await pollUntil(() => pidsOf(escapes), (pids) => pids.length === 1, { timeoutMs: 5_000, what: `the escaped sleep ${escapes}` });
+    await pollUntil(
+      () => pidsOf(escapes),
+      (pids) => pids.length === 1,
+      { timeoutMs: 5_000, what: `the escaped sleep ${escapes}` },
+    );
     const [escapee] = await pidsOf(escapes);
     expect(cgroupOf(escapee!)).not.toMatch(/bothworlds-/); // no cgroup was made
     await machine.stop();
@@ -190,7 +216,11 @@ setInterval(() => {}, 1000);`;
     harness.stdout!.on('data', () => resolve());
     harness.then((r) => reject(new Error(`the stand-in harness exited: ${r.stderr}`)), reject);
   });
-  const [escapee] = await pollUntil(() => pidsOf(duration), (pids) => pids.length === 1, { timeoutMs: 5_000, what: `the escaped sleep ${duration}` });
+  const [escapee] = await pollUntil(
+    () => pidsOf(duration),
+    (pids) => pids.length === 1,
+    { timeoutMs: 5_000, what: `the escaped sleep ${duration}` },
+  );
   const cgroup = join((localContainment() as { mount: string }).mount, cgroupOf(escapee!));
   expect(cgroup).toMatch(/\/bothworlds-/);
   return { harness, cgroup, duration };
