@@ -54,7 +54,16 @@ export function summariseCell(cell: CellResult): CellSummary {
     ...(cell.quarantine ? { quarantine: cell.quarantine } : {}),
     events: events.length ? events : NO_EVENTS,
     ...(cell.repeats ? { repeats: repeats as Omit<RepeatSummary, 'runs'> } : {}),
-    ...(cell.isa ? { isa: { needs: cell.isa.needs, ...(cell.isa.needsText !== undefined ? { needsText: cell.isa.needsText } : {}), ...(cell.isa.cpu !== undefined ? { cpu: cell.isa.cpu } : {}), lacking: cell.isa.lacking } } : {}),
+    ...(cell.isa
+      ? {
+          isa: {
+            needs: cell.isa.needs,
+            ...(cell.isa.needsText !== undefined ? { needsText: cell.isa.needsText } : {}),
+            ...(cell.isa.cpu !== undefined ? { cpu: cell.isa.cpu } : {}),
+            lacking: cell.isa.lacking,
+          },
+        }
+      : {}),
   };
 }
 

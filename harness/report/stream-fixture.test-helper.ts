@@ -21,11 +21,18 @@ export function streamFixtureRecord(): RunRecord {
       reason: 'passed 2 of 3 runs',
       quarantine: { cells: '*vcpus8*', reason: 'issue 99', expires: '2027-01-01', expired: false },
       repeats: {
-        runs: [{ outcome: 'passed', durationMs: 900 }, { outcome: 'failed', reason: 'timeout', durationMs: 1200 }, { outcome: 'passed', durationMs: 950 }],
+        runs: [
+          { outcome: 'passed', durationMs: 900 },
+          { outcome: 'failed', reason: 'timeout', durationMs: 1200 },
+          { outcome: 'passed', durationMs: 950 },
+        ],
         passed: 2,
         total: 3,
         passRate: 2 / 3,
-        metrics: { boot_ms: { unit: 'ms', n: 3, p50: 1600, p95: 1700, p99: 1700, mean: 1633, ci95: [1500, 1766] }, 'cpu-plug/ack_ms': { unit: 'ms', n: 3, p50: 30, p95: 35, p99: 35, mean: 31, ci95: [25, 37] } },
+        metrics: {
+          boot_ms: { unit: 'ms', n: 3, p50: 1600, p95: 1700, p99: 1700, mean: 1633, ci95: [1500, 1766] },
+          'cpu-plug/ack_ms': { unit: 'ms', n: 3, p50: 30, p95: 35, p99: 35, mean: 31, ci95: [25, 37] },
+        },
         detailsFrom: 2,
       },
     }),
@@ -34,7 +41,14 @@ export function streamFixtureRecord(): RunRecord {
       axes: { backend: 'qemu', cpu: 'Nehalem', vcpus: 16 },
       outcome: 'failed',
       reason: 'killed by SIGILL',
-      isa: { needs: ['avx', 'avx2'], needsText: 'x86-64-v3 (avx, avx2)', cpu: 'Nehalem', lacking: [{ flag: 'avx2', evidence: 'scan', file: 'app', detail: 'vpbroadcastd in main at 0x40151e' }], dispatch: ['libfoo.so: 2 ifuncs'], expected: 'expected to fail: the app needs avx2' },
+      isa: {
+        needs: ['avx', 'avx2'],
+        needsText: 'x86-64-v3 (avx, avx2)',
+        cpu: 'Nehalem',
+        lacking: [{ flag: 'avx2', evidence: 'scan', file: 'app', detail: 'vpbroadcastd in main at 0x40151e' }],
+        dispatch: ['libfoo.so: 2 ifuncs'],
+        expected: 'expected to fail: the app needs avx2',
+      },
     }),
     fixtureCell({
       id: 'local-second-kkkkkk',
