@@ -13,7 +13,8 @@ import { BothworldsError } from '../../core/errors.js';
  */
 export async function resolveBoot(
   image: ImageRef,
-  options: { payload?: Payload; overlayDir: string; kernelAppend?: string },
+  /** `overlayDir` is called only for an image that boots from a disk (it makes a temp dir). */
+  options: { payload?: Payload; overlayDir: () => string; kernelAppend?: string },
 ): Promise<QemuLaunchConfig['boot']> {
   switch (image.kind) {
     case 'default': {
@@ -26,12 +27,12 @@ export async function resolveBoot(
     case 'distro': {
       // The payload rides in the initramfs, which copies it onto the guest's own overlay before switch_root.
       let resolved = await ensureDistroImage(image.name, { packages: image.packages });
-      const disk = await createOverlay(resolved.disk, options.overlayDir);
+      const disk = await createOverlay(resolved.disk, options.overlayDir());
       if (options.payload && options.payload.files.length > 0) resolved = { ...resolved, ...(await withPayload(resolved, options.payload)) };
       return { kind: 'kernel', kernel: resolved.kernel, initrd: resolved.initrd, append: join(resolved.append, options.kernelAppend), disk: { path: disk, format: 'qcow2' } };
     }
     case 'disk': {
-      const overlay = await createOverlay(image.path, options.overlayDir);
+      const overlay = await createOverlay(image.path, options.overlayDir());
       return { kind: 'disk', path: overlay, format: 'qcow2' };
     }
   }

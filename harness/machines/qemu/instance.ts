@@ -25,6 +25,12 @@ export interface QemuInstanceOptions {
  */
 export class QemuInstance {
   agent: GuestAgent | undefined;
+  /**
+   * Where `start` and `stop` spent their time (ms), for the overhead benchmark: `spawn`, `qmp`
+   * (socket up, greeting, capabilities), `ports` (app and heartbeat readers); `quit` (the QMP
+   * `quit` until QEMU exited), `kill` (only when `quit` did not end it), `teardown` (sockets, run dir).
+   */
+  readonly steps: Record<string, number> = {};
 
   private constructor(
     readonly scope: ResourceScope,
@@ -34,14 +40,19 @@ export class QemuInstance {
     readonly runDir: string,
     readonly sockets: QemuSockets,
     private readonly lines: LineBuffer,
-  ) {}
+    startSteps: Record<string, number>,
+  ) {
+    Object.assign(this.steps, startSteps);
+  }
 
   static async start(options: QemuInstanceOptions): Promise<QemuInstance> {
     const scope = options.scope.child(options.name);
+    const t0 = performance.now();
     try {
       const { dir, sockets } = createRunDir(scope, options.name);
       const argv = buildQemuArgv({ ...options.config, name: options.name, sockets });
       const qemu = QemuProcess.launch(argv, { scope, console: options.lines, name: options.name });
+      const spawned = performance.now();
       const qmp = await raceExit(
         qemu,
         QmpClient.connect(sockets.qmp, { timeoutMs: options.qmpTimeoutMs ?? 15_000 }),
@@ -55,11 +66,13 @@ export class QemuInstance {
         throw error;
       });
       scope.register({ name: `qmp ${sockets.qmp}`, kind: 'socket', dispose: () => qmp.close() });
+      const handshaken = performance.now();
       await Promise.all([
         attachPortReader(sockets.app, 'app', options.lines, scope),
         attachPortReader(sockets.heartbeat, 'heartbeat', options.lines, scope),
       ]);
-      return new QemuInstance(scope, qemu, qmp, [...qemu.argv], dir, sockets, options.lines);
+      const steps = { spawn: spawned - t0, qmp: handshaken - spawned, ports: performance.now() - handshaken };
+      return new QemuInstance(scope, qemu, qmp, [...qemu.argv], dir, sockets, options.lines, steps);
     } catch (error) {
       for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
       throw error;
@@ -100,6 +113,7 @@ export class QemuInstance {
 
   /** `quit` with a deadline, then SIGKILL; removes the run directory. Idempotent. */
   async stop(deadlineMs = 3_000): Promise<void> {
+    const t0 = performance.now();
     if (this.process.running && this.qmp.state === 'running') {
       this.process.expectExit();
       try {
@@ -112,8 +126,11 @@ export class QemuInstance {
         // Falls through to the forced kill below.
       }
     }
+    const quitted = performance.now();
     await this.process.kill();
+    const killed = performance.now();
     const errors = await this.scope.dispose();
+    Object.assign(this.steps, { quit: quitted - t0, kill: killed - quitted, teardown: performance.now() - killed });
     if (errors.length > 0) throw new AggregateError(errors, `teardown of ${this.scope.name} failed`);
   }
 }

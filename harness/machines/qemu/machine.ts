@@ -172,11 +172,14 @@ export async function prepareQemuLaunch(
 ): Promise<QemuLaunch> {
   const kvm = options.kvm ?? (await probeKvm(await ensureDefaultImage()));
   const accel = resolveAccel(spec, kvm);
-  const overlayDir = makeTempDir('disk-');
-  options.scope.registerTempDir(overlayDir);
   const boot = await resolveBoot(spec.image, {
     payload: options.payload,
-    overlayDir,
+    // Only a disk needs a writable overlay: a kernel boot (the default image) makes no directory.
+    overlayDir: () => {
+      const dir = makeTempDir('disk-');
+      options.scope.registerTempDir(dir);
+      return dir;
+    },
     kernelAppend: [spec.kernelAppend, options.autoOnline ? 'bw.autoonline=1' : undefined].filter(Boolean).join(' ') || undefined,
   });
   return { spec, accel, boot };
@@ -190,6 +193,7 @@ export async function startQemuMachine(
   const name = options.name ?? `bw-${process.pid}-${++machineCounter}`;
   const scope = (options.scope ?? rootScope).child(name);
   const output = new LineBuffer();
+  const begun = performance.now();
   try {
     const prepared = options.launch ?? (await prepareQemuLaunch(spec, { ...options, scope }));
     const launch: QemuLaunch = { ...prepared, ...(options.incoming ? { incoming: options.incoming } : {}) };
@@ -202,6 +206,7 @@ export async function startQemuMachine(
     // A systemd guest does ~3x the default guest's boot work: under TCG on a loaded 2-core host 79 s was seen.
     await instance.waitForAgent(options.bootTimeoutMs ?? (spec.image.kind === 'distro' ? 240_000 : 90_000));
     const metrics: Metrics = {
+      ...(options.launch ? {} : { prepare_ms: metric(launched - begun, 'ms') }),
       qmp_ready_ms: metric(qmpReady - launched, 'ms'),
       ...(options.restore || options.incoming ? { restore_load_ms: metric(loaded - qmpReady, 'ms'), restore_agent_ms: metric(performance.now() - loaded, 'ms') } : {}),
       boot_ms: metric(performance.now() - launched, 'ms'),
