@@ -10,11 +10,17 @@ export interface DomainChannels {
   consoleLog: string;
 }
 
-export interface DomainBoot {
-  kernel: string;
-  initrd: string;
-  cmdline: string;
+/** A guest's own writable disk (a private qcow2 overlay), attached as virtio `vda`. */
+export interface DomainDisk {
+  path: string;
+  format: 'qcow2' | 'raw';
 }
+
+/**
+ * Direct kernel boot (the default image, a user's kernel; a distribution image also gets the root
+ * disk its initramfs mounts), or firmware boot of a user's disk (SeaBIOS, its own bootloader).
+ */
+export type DomainBoot = { kernel: string; initrd: string; cmdline: string; disk?: DomainDisk } | { disk: DomainDisk };
 
 /** libvirt's <cpu> for a bothworlds model name. */
 export function cpuElement(cpuModel: string): Record<string, unknown> {
@@ -43,9 +49,7 @@ export function buildDomainXml(spec: MachineSpec, options: { name: string; accel
       vcpu: { '@_placement': 'static', '@_current': spec.vcpus, '#text': spec.maxVcpus },
       os: {
         type: { '@_arch': 'x86_64', '@_machine': spec.machineType, '#text': 'hvm' },
-        kernel: options.boot.kernel,
-        initrd: options.boot.initrd,
-        cmdline: options.boot.cmdline,
+        ...('kernel' in options.boot ? { kernel: options.boot.kernel, initrd: options.boot.initrd, cmdline: options.boot.cmdline } : { boot: { '@_dev': 'hd' } }),
       },
       features: { acpi: '', apic: '' },
       cpu: {
@@ -60,6 +64,7 @@ export function buildDomainXml(spec: MachineSpec, options: { name: string; accel
       devices: {
         ...(options.emulator ? { emulator: options.emulator } : {}),
         controller: { '@_type': 'usb', '@_model': 'none' },
+        ...(options.boot.disk ? { disk: diskElement(options.boot.disk) } : {}),
         serial: { '@_type': 'file', source: { '@_path': options.channels.consoleLog }, target: { '@_port': 0 } },
         channel: [
           // No source path: libvirt owns the agent socket and talks to it (qemu-agent-command).
@@ -73,6 +78,24 @@ export function buildDomainXml(spec: MachineSpec, options: { name: string; accel
     },
   };
   return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true }).build(domain) as string;
+}
+
+/**
+ * cache='writeback', not the QEMU backend's 'unsafe': a migration's source must flush the guest's
+ * writes to the file before the destination reads it. On one host both QEMUs share the kernel's page
+ * cache, so any mode would do; on pool hosts sharing the file over NFS, 'unsafe' would leave the
+ * source's last writes in its own page cache (QEMU flushes when it stops the guest, and 'unsafe'
+ * ignores flushes). cache='none' is not needed for that (QEMU drops the destination's page cache on
+ * taking the image over) and needs O_DIRECT, which tmpfs (a common temp dir) may lack.
+ */
+function diskElement(disk: DomainDisk): Record<string, unknown> {
+  return {
+    '@_type': 'file',
+    '@_device': 'disk',
+    driver: { '@_name': 'qemu', '@_type': disk.format, '@_cache': 'writeback' },
+    source: { '@_file': disk.path },
+    target: { '@_dev': 'vda', '@_bus': 'virtio' },
+  };
 }
 
 /** A pc-dimm for `virsh attach-device --live`. */

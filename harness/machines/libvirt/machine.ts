@@ -236,7 +236,12 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
       attachPortReader(join(destinationDir, 'heartbeat.sock'), 'heartbeat', this.output, destinationPorts, 120_000),
     ]);
     attaching.catch(() => undefined);
-    const args = ['migrate', '--live', '--p2p', '--xml', xmlFile, ...(options.autoConverge ? ['--auto-converge'] : []), ...(options.postcopy ? ['--postcopy', '--postcopy-after-precopy'] : []), ...(options.timeoutMs ? ['--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--timeout-suspend'] : []), this.domain, destinationUri];
+    // A disk: libvirt calls any file on a local filesystem "migration without shared storage", whatever
+    // its cache mode. Both QEMUs open the same overlay (its path is private to this harness, so a
+    // daemon that does not share our filesystem fails to open it instead of using another file), and
+    // cache='writeback' gets the source's writes to it first (domain-xml.ts diskElement).
+    const unsafe = /<disk\b/.test(xml) ? ['--unsafe'] : [];
+    const args = ['migrate', '--live', '--p2p', ...unsafe, '--xml', xmlFile, ...(options.autoConverge ? ['--auto-converge'] : []), ...(options.postcopy ? ['--postcopy', '--postcopy-after-precopy'] : []), ...(options.timeoutMs ? ['--timeout', String(Math.ceil(options.timeoutMs / 1000)), '--timeout-suspend'] : []), this.domain, destinationUri];
     try {
       await virsh(this.uri, args, { timeoutMs: (options.timeoutMs ?? 120_000) + 30_000 });
     } catch (error) {
