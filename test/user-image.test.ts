@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { RunRecord } from '../harness/report/run-record.js';
 import { ensureBootDisk } from '../harness/images/testing/boot-disk.js';
+import { instanceUri, virsh } from '../harness/machines/libvirt/virsh.js';
+import { domainName } from '../harness/machines/libvirt/owner.js';
 import { onlyRunDir, privateRunDir, qemusWith, readJson, runCli, workspace } from './cli-helpers.js';
 
 /** The app waits for the vCPU the scenario plugs once it printed `ready`, and fails if it never comes. */
@@ -22,7 +24,7 @@ describe('bothworlds run with image: ./boot.qcow2', () => {
     for (const c of cleanups.splice(0)) c();
   });
 
-  it('qemu boots the image by its own bootloader, delivers app files through the agent, plugs a vCPU, passes, boots cold, and never writes the image; libvirt skips it', { timeout: 300_000 }, async () => {
+  it('qemu and libvirt boot the image by its own bootloader, deliver app files through the agent, plug a vCPU and pass; it boots cold, and the image is never written', { timeout: 300_000 }, async () => {
     const ws = workspace(
       (tag) => `name: user-image
 app: {command: [/opt/bothworlds/app/probe.sh], files: [./probe.sh], timeout: 90s}
@@ -48,25 +50,27 @@ timeout: 240s
     expect(run.exitCode, run.all).toBe(0);
     const record = readJson<RunRecord>(join(onlyRunDir(ws.reports), 'results.json'));
     expect(record.cells).toHaveLength(2);
-    // libvirt boots only the default image: its cell is skipped before anything starts, saying why.
-    const libvirt = record.cells.find((c) => c.backend === 'libvirt')!;
-    expect(libvirt).toMatchObject({ outcome: 'skipped', error: { code: 'LIBVIRT_IMAGE' } });
-    expect(libvirt.reason).toMatch(/user kernels and disks run on the qemu backend/);
+    // Both backends: the same disk, each cell on its own overlay, booted by SeaBIOS and syslinux.
+    for (const backend of ['qemu', 'libvirt'] as const) {
+      const cell = record.cells.find((c) => c.backend === backend)!;
+      expect(cell, cell.reason).toMatchObject({ backend, outcome: 'passed', axes: { image: './boot.qcow2', events: 'cpu-plug' } });
+      // Booted from the disk by its own bootloader (syslinux prints its banner on the serial console).
+      const log = cell.log.map((l) => `${l.source}: ${l.text}`);
+      expect(log).toContainEqual(expect.stringMatching(/^console: SYSLINUX \d/));
+      // The app file came in through the agent and ran: it saw the plugged vCPU.
+      expect(log).toContainEqual('app: ready cpus=1');
+      expect(log).toContainEqual('app: after plug cpus=2');
+      expect(cell.events).toHaveLength(1);
+      expect(cell.events[0]).toMatchObject({ kind: 'cpu-plug', outcome: 'ok' });
+    }
     const cell = record.cells.find((c) => c.backend === 'qemu')!;
-    expect(cell).toMatchObject({ backend: 'qemu', outcome: 'passed', axes: { image: './boot.qcow2', events: 'cpu-plug' } });
-    // Booted from the disk by its own bootloader (syslinux prints its banner on the serial console).
-    const log = cell.log.map((l) => `${l.source}: ${l.text}`);
-    expect(log).toContainEqual(expect.stringMatching(/^console: SYSLINUX \d/));
-    // The app file came in through the agent and ran: it saw the plugged vCPU.
-    expect(log).toContainEqual('app: ready cpus=1');
-    expect(log).toContainEqual('app: after plug cpus=2');
-    expect(cell.events).toHaveLength(1);
-    expect(cell.events[0]).toMatchObject({ kind: 'cpu-plug', outcome: 'ok' });
     // No snapshot for a user's image: a cold boot, and the run says why.
     expect(cell.metrics.snapshot_restored?.value).toBe(0);
     expect(run.all).toMatch(/cold boot \(a user's disk image boots cold/);
     expect((await execa('sha256sum', [image])).stdout).toBe(before);
     expect(runDir.roots()).toEqual([]);
     expect(await qemusWith(ws.tag)).toEqual([]);
+    const domain = domainName(record.cells.find((c) => c.backend === 'libvirt')!.id);
+    for (const name of ['a', 'b']) expect((await virsh(instanceUri(name), ['list', '--all', '--name'])).split('\n')).not.toContain(domain);
   });
 });
