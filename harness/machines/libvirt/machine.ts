@@ -21,7 +21,7 @@ import { virsh } from './virsh.js';
 import { registerDomain } from './owner.js';
 import type { MigrationHosts, MigrationSlot } from './migration-hosts.js';
 
-/** A libvirt-managed guest: the same default image and suites, driven through libvirt's own verbs. */
+/** A libvirt-managed guest: the same images and suites as on QEMU, driven through libvirt's own verbs. */
 export class LibvirtMachine extends AgentMachine implements StartedMachine {
   readonly backend = 'libvirt' as const;
   readonly payloadDir = '/opt/bothworlds/app';
