@@ -30,6 +30,10 @@ describe('QEMU machine', () => {
   it('boots to a working agent and records boot timings', async () => {
     expect(machine.startMetrics.boot_ms?.unit).toBe('ms');
     expect(machine.startMetrics.boot_ms!.value).toBeGreaterThan(0);
+    expect(machine.startMetrics.prepare_ms?.unit).toBe('ms');
+    expect(machine.instance.steps.qmp).toBeGreaterThan(0);
+    // A kernel boot needs no disk overlay: no temp dir made for one.
+    expect(scope.describe().filter((r) => /tempdir .*\/disk-/.test(r))).toEqual([]);
     const result = await machine.exec(['/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(result).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false });
   });
