@@ -1,11 +1,10 @@
-import { basename, join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { UnsupportedError } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
 import type { StartedMachine } from '../machines/machine.js';
 import type { ResourceScope } from '../core/scope.js';
 import type { KvmProbe } from '../machines/qemu/accel.js';
 import { startQemuMachine } from '../machines/qemu/machine.js';
+import { copyPayload, copyPayloadThroughAgent, payloadGoesThroughAgent } from '../machines/agent-payload.js';
 import type { HostPool } from '../machines/hosts/pool.js';
 import type { SnapshotPool } from '../snapshots/pool.js';
 
@@ -31,10 +30,7 @@ export function createMachineFactory(options: MachineFactoryOptions) {
         const machine = options.snapshots
           ? await options.snapshots.start(cell.machine, { scope, name: cell.id, payload: { files }, ...hints })
           : await startQemuMachine(cell.machine, { scope, name: cell.id, payload: { files }, kvm: options.kvm });
-        if (cell.machine.image.kind !== 'disk' || files.length === 0) return machine;
-        // A user's disk image has no initramfs to carry the payload: its files go in through the agent.
-        await machine.exec(['mkdir', '-p', machine.payloadDir], { timeoutMs: 30_000 });
-        return copyPayload(machine, files);
+        return payloadGoesThroughAgent(cell.machine.image) ? copyPayloadThroughAgent(machine, files) : machine;
       }
       case 'libvirt': {
         const [{ startLibvirtForCell }, { placeOnLibvirtHost }] = await Promise.all([import('../machines/libvirt/for-cell.js'), import('../machines/libvirt/migration-hosts.js')]);
@@ -60,11 +56,4 @@ export function createMachineFactory(options: MachineFactoryOptions) {
       }
     }
   };
-}
-
-async function copyPayload(machine: StartedMachine, files: string[]): Promise<StartedMachine> {
-  for (const file of files) {
-    await machine.writeFile(join(machine.payloadDir, basename(file)), await readFile(file), 0o755);
-  }
-  return machine;
 }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import type { Cell } from '../../model/cell.js';
 import type { ResourceScope } from '../../core/scope.js';
 import { makeTempDir } from '../../core/temp-dir.js';
@@ -9,6 +7,7 @@ import { nameImageInBootError, resolveBoot } from '../qemu/boot-source.js';
 import type { DomainBoot } from './domain-xml.js';
 import type { LibvirtMachine } from './machine.js';
 import { startLibvirtMachine } from './start.js';
+import { copyPayloadThroughAgent, payloadGoesThroughAgent } from '../agent-payload.js';
 import { defaultMigrationUri, defaultUri } from './virsh.js';
 import type { LibvirtPlacement } from './migration-hosts.js';
 
@@ -44,11 +43,8 @@ export async function startLibvirtForCell(
     nameImageInBootError(error, cell.machine.image);
     throw error;
   });
-  if (cell.machine.image.kind !== 'disk' || options.files.length === 0) return machine;
-  // A user's disk image has no initramfs to carry the payload: its files go in through the agent (a
-  // failure here leaves the domain to the cell's scope, whose child it is).
-  await machine.exec(['mkdir', '-p', machine.payloadDir], { timeoutMs: 30_000 });
-  for (const file of options.files) await machine.writeFile(join(machine.payloadDir, basename(file)), await readFile(file), 0o755);
+  // A failure copying leaves the domain to the cell's scope, whose child it is.
+  if (payloadGoesThroughAgent(cell.machine.image)) await copyPayloadThroughAgent(machine, options.files);
   return machine;
 }
 
