@@ -41,7 +41,7 @@ describe('local backend on a shared host', () => {
 
   it('kill -9 of the harness: every process the application started dies, not only the first', async () => {
     const script = `const { startLocalMachine } = await import(${JSON.stringify(DIST_LOCAL)});
-const { ResourceScope } = await import(${JSON.stringify(join(projectRoot(), 'dist', 'harness', 'run', 'resources.js'))});
+const { ResourceScope } = await import(${JSON.stringify(join(projectRoot(), 'dist', 'harness', 'core', 'scope.js'))});
 const m = await startLocalMachine({ scope: new ResourceScope('kill9'), name: 'kill9' });
 const app = await m.spawn(['sh', '-c', 'sleep 300 & sleep 300 & echo ready; wait']);
 await m.output.waitForLine(/^ready$/, 10000, 'app');
