@@ -41,7 +41,7 @@ export async function openAppNetwork(cell: Cell, machine: StartedMachine, scope:
     env,
     async startLoad() {
       if (!cell.app.load) return undefined;
-      const load = await LoadGenerator.start({ command: cell.app.load, env, output: machine.output, excused: () => windows.covers() });
+      const load = await LoadGenerator.start({ command: cell.app.load, env, output: machine.output, migrations: windows });
       scope.register({ name: `load generator ${cell.app.load[0]}`, kind: 'process', dispose: async () => void (await load.stop()) });
       return load;
     },

@@ -6,6 +6,7 @@ import type { ForwardTarget } from '../net/port-forward.js';
 /** When migrations ran, so a client's dropped connection at that time is understood. */
 export class MigrationWindows {
   private active = 0;
+  private begun = 0;
   private lastEnded = -Infinity;
 
   /** True during a migration and for `graceMs` after it (a client notices a closed connection late). */
@@ -13,8 +14,22 @@ export class MigrationWindows {
     return this.active > 0 || now - this.lastEnded < graceMs;
   }
 
+  /** How many migrations have begun: a client marks its start, then asks whether one came since. */
+  mark(): number {
+    return this.begun;
+  }
+
+  /**
+   * Whether a migration overlapped what started at `mark`: one is under way or just ended, or one
+   * began since. A loaded host can delay a client's noticing its closed connection well past a fixed grace.
+   */
+  coversSince(mark: number, now = performance.now()): boolean {
+    return this.covers(now) || this.begun > mark;
+  }
+
   begin(): void {
     this.active++;
+    this.begun++;
   }
 
   end(): void {

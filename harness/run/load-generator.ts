@@ -12,10 +12,11 @@ export interface LoadGeneratorOptions {
   /** Its output goes here as lines of source 'load'. */
   output: LineSource;
   /**
-   * Whether an exit now is excused: user-mode networking closes every connection across a live
-   * migration (slirp migrates none of them), so a client without reconnect logic dies there.
+   * Whether an exit is excused: user-mode networking closes every connection across a live
+   * migration (slirp migrates none of them), so a client without reconnect logic dies there. Each
+   * run of the generator is excused for the migrations that overlapped it (begun since its mark).
    */
-  excused: () => boolean;
+  migrations: { mark(): number; coversSince(mark: number): boolean };
 }
 
 /**
@@ -31,6 +32,8 @@ export class LoadGenerator {
   private tail: string[] = [];
   restarts = 0;
   runs = 0;
+  /** The migrations counted when this run of the generator started. */
+  private launchedAt = 0;
 
   private constructor(private readonly options: LoadGeneratorOptions) {}
 
@@ -57,6 +60,7 @@ export class LoadGenerator {
     const { command, env, output } = this.options;
     const argv = expandArgv(command, env);
     this.runs++;
+    this.launchedAt = this.options.migrations.mark();
     const child = await spawnLocal(argv, { env, onData: (_stream, chunk) => this.take(chunk.toString()) });
     this.child = child;
     output.push('harness', `load generator started: ${argv.join(' ')}`);
@@ -75,7 +79,7 @@ export class LoadGenerator {
       output.push('harness', 'load generator finished (exit code 0)');
       return;
     }
-    if (this.options.excused() && this.restarts < MAX_RESTARTS) {
+    if (this.options.migrations.coversSince(this.launchedAt) && this.restarts < MAX_RESTARTS) {
       this.restarts++;
       output.push('harness', `load generator exited with ${how} during a live migration (user-mode networking closes open connections); restarted`);
       this.launch().catch((error: Error) => (this.failure = `the load generator could not be restarted: ${error.message}`));
