@@ -83,6 +83,22 @@ describe('matrix files', () => {
     expect(formatExpansion(expansion)).toMatch(/vcpus=4 maxvcpus=2 {2}← constraint "maxvcpus >= vcpus"/);
   });
 
+  it('shares what cells have in common: one machine per configuration, the app when no user axis changes it', () => {
+    const file = parse(`name: t\n${APP}axes: {vcpus: [1, 2], events: [none, none2]}\nscenarios: {none2: []}\n`);
+    const [a, b, c, d] = expandMatrix(file).cells;
+    expect(a!.machine.vcpus).toBe(1);
+    expect(b!.machine).toBe(a!.machine);
+    expect(c!.machine).not.toBe(a!.machine);
+    expect(d!.machine).toBe(c!.machine);
+    expect(b!.app).toBe(a!.app);
+    const withUserAxis = expandMatrix(parse(`name: t\napp: {command: [/bin/true], env: {K: v}}\naxes: {size: [1, 2]}\n`)).cells;
+    expect(withUserAxis.map((cell) => cell.app.env)).toEqual([
+      { K: 'v', BW_AXIS_SIZE: '1' },
+      { K: 'v', BW_AXIS_SIZE: '2' },
+    ]);
+    expect(file.doc.app.env).toBeUndefined();
+  });
+
   it('covers every pair of values with fewer cells when pairwise', async () => {
     const file = await loadMatrix(join(matrices, 'examples', 'pairwise.yaml'));
     const full = expandMatrix(file, { pairwise: false });
