@@ -21,8 +21,6 @@ export class ResultsStore {
     readonly dir: string,
     private readonly file: FileHandle,
     private readonly info: RunInfo,
-    /** A small summary per finished cell, not the result: the results stay on disk until reports stream them. */
-    private cells: CellSummary[],
   ) {}
 
   static async create(dir: string, header: RunHeader): Promise<ResultsStore> {
@@ -33,7 +31,7 @@ export class ResultsStore {
     } catch (cause) {
       throw new ConfigError('RESULTS_EXIST', `${join(dir, RESULTS_FILE)} already exists: resume that run or pick another folder`, { cause });
     }
-    const store = new ResultsStore(dir, file, { ...header, interrupted: false }, []);
+    const store = new ResultsStore(dir, file, { ...header, interrupted: false });
     await store.write({ type: 'header', header });
     return store;
   }
@@ -63,30 +61,27 @@ export class ResultsStore {
     }
     const appender = await open(join(dir, RESULTS_FILE), 'a');
     await file.close();
-    // Its own list: appends change it in place, the caller's record stays as read.
     const { cells: _, ...info } = record;
-    const store = new ResultsStore(dir, appender, { ...info, interrupted: false }, [...cells]);
+    const store = new ResultsStore(dir, appender, { ...info, interrupted: false });
     return { store, record };
   }
 
+  /** Nothing of the result stays in memory: reports read results.jsonl back (RunFolder), a cell at a time. */
   append(result: CellResult): Promise<void> {
-    // In place: copying the list per result made a 10,000-cell run quadratic in time and garbage.
-    const index = this.cells.findIndex((c) => c.id === result.id);
-    if (index >= 0) this.cells.splice(index, 1);
-    this.cells.push(summariseCell(result));
     return this.write({ type: 'cell', cell: result });
   }
 
-  /** Write the trailer. The summaries are handed over, not kept: the store holds nothing after this. */
-  async finish(info: { interrupted: boolean }): Promise<RunSummaryRecord> {
+  /**
+   * Write the trailer; returns the run as finished, without cells (its summaries were ~0.4 KB a
+   * cell held for the whole run, and the reports summarise results.jsonl again anyway).
+   */
+  async finish(info: { interrupted: boolean }): Promise<RunInfo> {
     const finishedAt = new Date().toISOString();
     await this.write({ type: 'finish', finishedAt, interrupted: info.interrupted });
     await this.close();
-    const cells = this.cells;
-    this.cells = [];
     // The key order of results.json's head (interrupted before finishedAt) is what a run has always written.
     const { interrupted: _, ...rest } = this.info;
-    return { ...rest, interrupted: info.interrupted, cells, finishedAt };
+    return { ...rest, interrupted: info.interrupted, finishedAt };
   }
 
   /** Release the file without a trailer (the run stays "interrupted" for readers). Idempotent. */

@@ -104,8 +104,8 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   } finally {
     await environment.scope.dispose();
   }
-  // The store's summaries are dropped: the reports stream results.jsonl and summarise it again.
-  const { cells: _, ...finished } = await store.finish({ interrupted: options.signal.aborted });
+  // The reports stream results.jsonl and summarise it: the store keeps no cells.
+  const finished = await store.finish({ interrupted: options.signal.aborted });
   const qualification = await options.qualify?.(finished, store.dir);
   const { paths, record } = await writeFolderReports(await RunFolder.open(store.dir), qualification ? { ...finished, qualification } : finished);
   return { record, dir: store.dir, reports: paths };
