@@ -49,7 +49,8 @@ export async function checkHealth(cell: Cell, machine: StartedMachine, timeoutMs
       // Straight to the guest's current forward: through the harness forwarder a port the guest
       // refuses can reach the client as a clean close instead of a reset (measured, not yet explained).
       const target = machine.guestPorts ? await machine.guestPorts.target(check.tcp) : ports.address(check.tcp);
-      await probeOnce(target, { kind: 'tcp' }, timeoutMs);
+      // Half a second for the guest to refuse before our half-close (see Probe): once per check, so it can afford it.
+      await probeOnce(target, { kind: 'tcp' }, timeoutMs, undefined, 500);
       return { healthy: true, detail: `healthy: port ${check.tcp} answered` };
     } catch (error) {
       return { healthy: false, detail: `port ${check.tcp} did not answer: ${(error as Error).message}` };

@@ -63,6 +63,17 @@ describe('port forwarder', () => {
   });
 });
 
+describe('a tcp probe', () => {
+  it('counts a close before it asked anything as no answer: slirp closes cleanly when the guest is slow to refuse', async () => {
+    const early = await server((socket) => socket.end());
+    await expect(probeOnce({ host: '127.0.0.1', port: early }, { kind: 'tcp' }, 1_000)).rejects.toThrow(/closed within 150 ms of connecting, before anything was asked/);
+    const eof = await closesOnEof();
+    await expect(probeOnce({ host: '127.0.0.1', port: eof }, { kind: 'tcp' }, 1_000)).resolves.toBeUndefined();
+    const banner = await server((socket) => void socket.on('error', () => undefined).write('220 ready\r\n'));
+    await expect(probeOnce({ host: '127.0.0.1', port: banner }, { kind: 'tcp' }, 1_000)).resolves.toBeUndefined();
+  });
+});
+
 describe('prober', () => {
   it('measures the longest time without an answer, bounded and counted', async () => {
     const port = await closesOnEof();

@@ -3,10 +3,14 @@ import { DeadlineError } from '../core/errors.js';
 import type { ForwardTarget } from './port-forward.js';
 
 /**
- * What one probe does. `tcp`: connect, half-close, and wait for the server to close in turn; the
- * connect alone proves nothing through user-mode networking (slirp accepts on the host before the
- * guest has answered), but the server's FIN does: the guest ran, its TCP stack and the application's
- * accept loop both answered. `http`: a GET that must return a status line.
+ * What one probe does. `tcp`: connect, wait `settleMs`, half-close, and wait for the server to close
+ * in turn; the connect alone proves nothing through user-mode networking (slirp accepts on the host
+ * before the guest has answered), but the server's FIN does: the guest ran, its TCP stack and the
+ * application's accept loop both answered. The wait matters: slirp, told of our half-close while its
+ * own connection to the guest is still being set up, closes ours cleanly — a FIN that looked like a
+ * live server when the guest was slow to refuse (a restored clone under load). Data from the server
+ * answers at once; a close or reset before the half-close is a failure. `http`: a GET that must
+ * return a status line.
  */
 export type Probe = { kind: 'tcp' } | { kind: 'http'; path: string };
 
@@ -129,14 +133,20 @@ export class Prober {
   }
 }
 
+/** How long a `tcp` probe leaves the connection open before its half-close (see Probe). */
+export const TCP_SETTLE_MS = 150;
+
 /** One probe; resolves on an answer, rejects on refusal, reset or timeout. */
-export function probeOnce(target: ForwardTarget, probe: Probe, timeoutMs: number, open?: Set<Socket>): Promise<void> {
+export function probeOnce(target: ForwardTarget, probe: Probe, timeoutMs: number, open?: Set<Socket>, settleMs = TCP_SETTLE_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port, noDelay: true });
     open?.add(socket);
     let received = '';
+    let halfClosed = false;
+    let settle: NodeJS.Timeout | undefined;
     const done = (error?: Error) => {
       clearTimeout(timer);
+      clearTimeout(settle);
       open?.delete(socket);
       socket.destroy();
       if (error) reject(error);
@@ -145,15 +155,20 @@ export function probeOnce(target: ForwardTarget, probe: Probe, timeoutMs: number
     const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     socket.on('error', (error) => done(error));
     socket.on('connect', () => {
-      if (probe.kind === 'tcp') socket.end('\r\n');
-      else socket.write(`GET ${probe.path} HTTP/1.0\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
+      if (probe.kind === 'tcp') {
+        settle = setTimeout(() => {
+          halfClosed = true;
+          socket.end('\r\n');
+        }, settleMs);
+      } else socket.write(`GET ${probe.path} HTTP/1.0\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
     });
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
-      if (probe.kind === 'http' && /^HTTP\/1\.[01] \d{3}/.test(received)) done();
+      // A server that speaks first (a banner) has answered.
+      if ((probe.kind === 'http' && /^HTTP\/1\.[01] \d{3}/.test(received)) || probe.kind === 'tcp') done();
     });
     socket.on('end', () => {
-      if (probe.kind === 'tcp') done();
+      if (probe.kind === 'tcp') done(halfClosed ? undefined : new Error(`closed within ${settleMs} ms of connecting, before anything was asked (the guest refused or never answered)`));
       else done(new Error(received ? `not an HTTP answer: ${JSON.stringify(received.slice(0, 40))}` : 'closed without an answer'));
     });
     socket.on('close', () => done(new Error('closed')));
