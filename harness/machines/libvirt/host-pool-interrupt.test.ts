@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../../core/scope.js';
 import { projectRoot } from '../../core/project-root.js';
 import { pollUntil } from '../../core/deadline.js';
 import type { RunRecord } from '../../report/run-record.js';
-import { startTestSshd, type TestSshd } from '../ssh/testing/test-sshd.js';
+import { poolTestBed } from './pool-test-bed.test-helper.js';
 import { recordDir } from './owner-record.js';
 import { instanceUri, virsh } from './virsh.js';
 
@@ -18,24 +16,11 @@ import { instanceUri, virsh } from './virsh.js';
  * and leaves no record of daemons to sweep. Runs the CLI from dist/ (npx tsc first).
  */
 describe('Ctrl+C during a run on a pool of libvirt hosts', () => {
-  const scope = new ResourceScope('libvirt-pool-interrupt-test');
-  const dir = mkdtempSync(join(tmpdir(), 'bw-libvirt-interrupt-'));
-  const tag = Math.random().toString(36).slice(2, 8);
-  let sshd: TestSshd;
-  const uri = (name: string) =>
-    `qemu+ssh://root@127.0.0.1:${sshd.port}/system?socket=/run/bothworlds/libvirt-${name}/libvirt-sock&keyfile=${sshd.host.keyPath}&no_verify=1&no_tty=1&proxy=netcat`;
+  const { dir, tag, uri, sshd } = poolTestBed('pool-interrupt');
   const ours = async (name: string) => (await virsh(instanceUri(name), ['list', '--all', '--name'])).split('\n').filter((d) => d.includes(tag));
   // Every virsh and ssh client of the run names the test sshd's client key (in the URI or -i).
-  const clients = async () => (await execa('pgrep', ['-af', sshd.host.keyPath!], { reject: false })).stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
+  const clients = async () => (await execa('pgrep', ['-af', sshd().host.keyPath!], { reject: false })).stdout.split('\n').filter((l) => l && !l.includes('pgrep'));
 
-  beforeAll(async () => {
-    await execa('bash', ['scripts/services/libvirtd.sh'], { cwd: projectRoot() });
-    sshd = await startTestSshd(scope);
-  });
-  afterAll(async () => {
-    await scope.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('destroys and undefines the domains on every daemon, ends the ssh sessions, leaves no record', { timeout: 400_000 }, async () => {
     const file = join(dir, 'pool.yaml');
@@ -78,7 +63,7 @@ hosts:
       expect(record.cells.map((c) => c.outcome)).toEqual(['interrupted', 'interrupted']);
       expect([...(await ours('a')), ...(await ours('b'))]).toEqual([]);
       expect(await clients()).toEqual([]);
-      const records = readdirSync(recordDir()).filter((f) => readFileSync(join(recordDir(), f), 'utf8').includes(sshd.host.keyPath!));
+      const records = readdirSync(recordDir()).filter((f) => readFileSync(join(recordDir(), f), 'utf8').includes(sshd().host.keyPath!));
       expect(records).toEqual([]);
       console.log(`pool run interrupted: teardown ${Math.round(teardownMs)} ms`);
     } finally {

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ResourceScope } from '../../core/scope.js';
 import { projectRoot } from '../../core/project-root.js';
 import { pollUntil } from '../../core/deadline.js';
 import { currentUid } from '../../core/private-dir.js';
 import { sweepLeftovers } from '../../run/sweep-leftovers.js';
-import { startTestSshd, type TestSshd } from '../ssh/testing/test-sshd.js';
+import { poolTestBed } from './pool-test-bed.test-helper.js';
 import { domainName, OWNER_NS } from './owner.js';
 import { recordDir } from './owner-record.js';
 import { instanceUri, virsh } from './virsh.js';
@@ -21,21 +19,8 @@ const dist = (path: string) => JSON.stringify(join(projectRoot(), 'dist', 'harne
  * finds the daemon in the dead harness's record and removes the domain. Uses dist/ (npx tsc first).
  */
 describe('domains a SIGKILLed harness left on pool daemons', () => {
-  const scope = new ResourceScope('libvirt-pool-sweep-test');
-  const dir = mkdtempSync(join(tmpdir(), 'bw-libvirt-sweep-'));
-  const tag = Math.random().toString(36).slice(2, 8);
-  let sshd: TestSshd;
-  const uri = (name: string) =>
-    `qemu+ssh://root@127.0.0.1:${sshd.port}/system?socket=/run/bothworlds/libvirt-${name}/libvirt-sock&keyfile=${sshd.host.keyPath}&no_verify=1&no_tty=1&proxy=netcat`;
+  const { dir, tag, uri } = poolTestBed('pool-sweep');
 
-  beforeAll(async () => {
-    await execa('bash', ['scripts/services/libvirtd.sh'], { cwd: projectRoot() });
-    sshd = await startTestSshd(scope);
-  });
-  afterAll(async () => {
-    await scope.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('are removed at the next start; a domain of another machine\'s harness on the same daemon is kept', { timeout: 240_000 }, async () => {
     const file = join(dir, 'pool.yaml');

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { ResourceScope } from '../../core/scope.js';
-import { projectRoot } from '../../core/project-root.js';
 import { loadMatrix, type MatrixFile } from '../../matrix/load.js';
 import { expandMatrix } from '../../matrix/expand.js';
 import { probeKvm } from '../qemu/accel.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { HostPool } from '../hosts/pool.js';
 import { createMachineFactory } from '../../run/start-machine.js';
-import { startTestSshd, type TestSshd } from '../ssh/testing/test-sshd.js';
+import { poolTestBed } from './pool-test-bed.test-helper.js';
 import type { LibvirtMachine } from './machine.js';
 import { virsh } from './virsh.js';
 
@@ -23,23 +19,9 @@ import { virsh } from './virsh.js';
  * only knows the default sockets), so the hosts need netcat-openbsd.
  */
 describe('a pool of libvirt hosts over qemu+ssh', () => {
-  const scope = new ResourceScope('libvirt-host-pool-test');
-  const dir = mkdtempSync(join(tmpdir(), 'bw-libvirt-pool-'));
-  let sshd: TestSshd;
+  const { scope, dir, tag, uri } = poolTestBed('pool');
   let matrix: MatrixFile | undefined;
-  // Domain names come from cell ids: a run tag keeps them apart from other tests' on the same daemons.
-  const tag = Math.random().toString(36).slice(2, 8);
-  const uri = (name: string) =>
-    `qemu+ssh://root@127.0.0.1:${sshd.port}/system?socket=/run/bothworlds/libvirt-${name}/libvirt-sock&keyfile=${sshd.host.keyPath}&no_verify=1&no_tty=1&proxy=netcat`;
 
-  beforeAll(async () => {
-    await execa('bash', ['scripts/services/libvirtd.sh'], { cwd: projectRoot() });
-    sshd = await startTestSshd(scope);
-  });
-  afterAll(async () => {
-    await scope.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('places cells on the pool hosts by free slots and migrates between them', { timeout: 300_000 }, async () => {
     const hosts = new HostPool(await poolOf([{ name: 'host-a', socket: 'a' }, { name: 'host-b', socket: 'b' }]));
