@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -26,11 +27,21 @@ describe('cgroup names', () => {
 
 describe('where cgroups cannot be used', () => {
   it.runIf(process.getuid?.() === 0)('another user (no write access to the hierarchy) falls back to process groups and says why', async () => {
-    const probe = `const m = await import(${JSON.stringify(join(projectRoot(), 'dist', 'harness', 'core', 'cgroup.js'))}); console.log(m.describeContainment())`;
-    const result = await execa('setpriv', ['--reuid', '1000', '--regid', '1000', '--clear-groups', process.execPath, '--input-type=module', '-e', probe], { reject: false, cwd: '/' });
-    expect(result.stdout, result.stderr).toMatch(
-      /^process group only \((no cgroup2 file system is mounted|.*is not writable here \(EACCES\)|.*read-only)\): an application that calls setsid escapes$/,
-    );
+    // The checkout may sit in a private folder the other user cannot enter (a fresh clone under a
+    // 0700 temp dir): it gets its own readable copy of the module and the two it imports.
+    const copy = mkdtempSync(join(tmpdir(), 'bw-cgroup-other-user-'));
+    try {
+      chmodSync(copy, 0o755);
+      for (const name of ['cgroup.js', 'errors.js', 'private-dir.js']) copyFileSync(join(projectRoot(), 'dist', 'harness', 'core', name), join(copy, name));
+      writeFileSync(join(copy, 'package.json'), '{"type": "module"}');
+      const probe = `const m = await import(${JSON.stringify(join(copy, 'cgroup.js'))}); console.log(m.describeContainment())`;
+      const result = await execa('setpriv', ['--reuid', '1000', '--regid', '1000', '--clear-groups', process.execPath, '--input-type=module', '-e', probe], { reject: false, cwd: '/' });
+      expect(result.stdout, result.stderr).toMatch(
+        /^process group only \((no cgroup2 file system is mounted|.*is not writable here \(EACCES\)|.*read-only)\): an application that calls setsid escapes$/,
+      );
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 
