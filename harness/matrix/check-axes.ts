@@ -1,6 +1,6 @@
 import type { AxisValue } from '../model/cell.js';
 import { closestName, didYouMean } from './did-you-mean.js';
-import { BACKENDS, CPU_MODEL, hostMemoryMiB, KNOWN_AXES, MACHINE_TYPES, MAX_MAXMEM_MIB, MAX_MEMORY_SLOTS, maxCpusOf } from './limits.js';
+import { BACKENDS, CPU_MODEL, hostMemoryMiB, KNOWN_AXES, MACHINE_TYPES, MAX_MAXMEM_MIB, MAX_MEMORY_SLOTS, maxCpusOf, unknownCpuModel } from './limits.js';
 import type { DocPath } from './positions.js';
 import type { CheckContext } from './raw.js';
 import { parseSizeMiB } from './units.js';
@@ -94,22 +94,16 @@ export function checkAxes(ctx: CheckContext): void {
       case 'cpu':
         if (typeof value === 'boolean' || !CPU_MODEL.test(text)) {
           at(path, `cpu ${JSON.stringify(value)} is not a CPU model: a name with optional ,+flag/,-flag/,prop=value (e.g. Nehalem, max,-x2apic), no spaces or quotes`);
-        } else checkCpuModelName(ctx, path, text);
+        } else {
+          const unknown = unknownCpuModel(text, ctx.options.cpuModels);
+          if (unknown) at(path, `cpu ${unknown}; \`${ctx.options.cpuModels!.binary} -cpu help\` lists them`);
+        }
         break;
       case 'machine':
         if (maxCpusOf(text) === undefined) at(path, `machine "${text}" is not a known x86 machine type: ${MACHINE_TYPES.join(', ')} or a versioned pc-q35-X.Y / pc-i440fx-X.Y${didYouMean(text, MACHINE_TYPES)}`);
         break;
     }
   }
-}
-
-/** `Nehalm` would fail every cell at boot as an error: name it here, with QEMU's closest model. */
-function checkCpuModelName(ctx: CheckContext, path: DocPath, text: string): void {
-  const known = ctx.options.cpuModels;
-  const name = text.split(',')[0]!;
-  // libvirt's CPU modes, which the QEMU backend runs as `-cpu host`.
-  if (!known || known.models.has(name) || name === 'host-passthrough' || name === 'host-model') return;
-  ctx.at(path, `cpu "${name}" is not a CPU model ${known.binary} knows${didYouMean(name, known.models)}; \`${known.binary} -cpu help\` lists them`);
 }
 
 function checkSize(ctx: CheckContext, path: DocPath, axis: string, value: AxisValue, limitMiB: number): void {

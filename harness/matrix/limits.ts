@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { didYouMean } from './did-you-mean.js';
 
 /** Axes bothworlds itself interprets; any other axis is the user's (BW_AXIS_<NAME> in the app's environment). */
 export const KNOWN_AXES: readonly string[] = ['backend', 'cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'network', 'image', 'host', 'events'];
@@ -26,6 +27,23 @@ export const MAX_MAXMEM_MIB = 512 * 1024;
  * argv word for QEMU and one XML attribute for libvirt, never spaces, quotes or a second option.
  */
 export const CPU_MODEL = /^[A-Za-z0-9_.-]+(,[+-]?[A-Za-z0-9_.=-]+)*$/;
+
+/** The CPU model names the hypervisor accepts (QEMU's `-cpu help`), and which QEMU said so. */
+export interface KnownCpuModels {
+  models: ReadonlySet<string>;
+  binary: string;
+}
+
+/**
+ * Why a `cpu` value (a model with optional ,flags) names no model `known` lists, or undefined when
+ * it does or nothing is known. libvirt's modes host-passthrough and host-model are always accepted
+ * (the QEMU backend runs them as `-cpu host`).
+ */
+export function unknownCpuModel(model: string, known: KnownCpuModels | undefined): string | undefined {
+  const name = model.split(',')[0]!;
+  if (!known || known.models.has(name) || name === 'host-passthrough' || name === 'host-model') return undefined;
+  return `"${name}" is not a CPU model ${known.binary} knows${didYouMean(name, known.models)}`;
+}
 
 /**
  * Most vCPUs a machine type takes (QEMU's `query-machines` cpu-max). q35 is 4096 from QEMU 9.0

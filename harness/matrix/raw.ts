@@ -1,5 +1,6 @@
 import type { AxisValue, HealthCheck } from '../model/cell.js';
 import type { DocPath } from './positions.js';
+import type { KnownCpuModels } from './limits.js';
 
 /** A scenario step as written in the matrix file. */
 export interface RawStep {
@@ -61,7 +62,7 @@ export interface LoadOptions {
    */
   suites?: { builtin: Readonly<Record<string, SuiteInfo>>; loadUser(path: string): Promise<SuiteInfo> };
   /** The CPU model names the hypervisor accepts (QEMU's `-cpu help`); without it a `cpu` value is checked for its syntax only. */
-  cpuModels?: { models: ReadonlySet<string>; binary: string };
+  cpuModels?: KnownCpuModels;
 }
 
 /** Records a problem at a place in the document (`key`: at the key rather than its value). */

@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { eventKinds, knownEventKinds } from '../inject/registry.js';
 import { machineLacks } from '../matrix/check-cells.js';
 import { didYouMean } from '../matrix/did-you-mean.js';
-import { CPU_MODEL, hostMemoryMiB, maxCpusOf } from '../matrix/limits.js';
+import { CPU_MODEL, hostMemoryMiB, maxCpusOf, unknownCpuModel } from '../matrix/limits.js';
 import { isSuitePath } from '../matrix/check-suites.js';
 import { qemuCpuNames } from '../machines/qemu/cpu-models.js';
 import { suiteCatalog } from './suite-registry.js';
@@ -41,11 +41,9 @@ function machineProblems(cell: Cell): string[] {
 }
 
 async function cpuModelProblems(cell: Cell): Promise<string[]> {
-  const name = cell.machine.cpuModel.split(',')[0]!;
-  if (!isVm(cell) || !CPU_MODEL.test(cell.machine.cpuModel) || name === 'host-passthrough' || name === 'host-model') return [];
-  const known = await qemuCpuNames();
-  if (!known || known.models.has(name)) return [];
-  return [`machine.cpu "${name}" is not a CPU model ${known.binary} knows${didYouMean(name, known.models)}`];
+  if (!isVm(cell) || !CPU_MODEL.test(cell.machine.cpuModel)) return [];
+  const unknown = unknownCpuModel(cell.machine.cpuModel, await qemuCpuNames());
+  return unknown ? [`machine.cpu ${unknown}`] : [];
 }
 
 function eventProblems(cell: Cell): string[] {

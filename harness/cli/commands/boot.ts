@@ -9,12 +9,11 @@ import { ResourceScope } from '../../core/scope.js';
 import { handleInterrupts } from '../../run/signals.js';
 import { ConfigError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
-import { CPU_MODEL, hostMemoryMiB, maxCpusOf } from '../../matrix/limits.js';
+import { CPU_MODEL, hostMemoryMiB, maxCpusOf, unknownCpuModel } from '../../matrix/limits.js';
 import { choiceFlag, intFlag, sizeFlag } from '../flags.js';
 import { parseCommand } from '../command-spec.js';
 import { SPECS } from '../specs.js';
 import { qemuCpuNames } from '../../machines/qemu/cpu-models.js';
-import { didYouMean } from '../../matrix/did-you-mean.js';
 
 /** Boot a guest (the default image, `--image debian-12 [--package P]...`, or a disk file), run one command in it and print what it printed. */
 export async function bootCommand(args: string[]): Promise<number> {
@@ -27,9 +26,9 @@ export async function bootCommand(args: string[]): Promise<number> {
   const memoryMiB = sizeFlag('memory', values.memory!, { min: 64, max: hostMemoryMiB() });
   const accel = choiceFlag('accel', values.accel!, ['auto', 'kvm', 'tcg'] as const);
   if (!CPU_MODEL.test(values.cpu!)) throw new ConfigError('CLI_OPTION', `--cpu must be a CPU model such as Nehalem or max,-x2apic (no spaces or quotes), not "${values.cpu}"`);
-  const cpuName = values.cpu!.split(',')[0]!;
   const known = await qemuCpuNames();
-  if (known && !known.models.has(cpuName)) throw new ConfigError('CLI_OPTION', `--cpu: "${cpuName}" is not a CPU model ${known.binary} knows${didYouMean(cpuName, known.models)}; \`${known.binary} -cpu help\` lists them`);
+  const unknown = unknownCpuModel(values.cpu!, known);
+  if (unknown) throw new ConfigError('CLI_OPTION', `--cpu: ${unknown}; \`${known!.binary} -cpu help\` lists them`);
   const image = imageRefFor(values.image!, resolve('.'), values.package ?? []);
   if (image.kind === 'distro' && !(image.name in DISTRO_IMAGES)) {
     throw new ConfigError('CLI_OPTION', `--image: unknown image "${image.name}": built-in images are ${Object.keys(DISTRO_IMAGES).join(', ')}, or give a path to a qcow2/raw file`);
