@@ -1,9 +1,7 @@
-import type { AxisValue } from '../model/cell.js';
-import type { Backend } from '../model/machine-spec.js';
 import type { Metrics } from '../model/metrics.js';
 import type { Outcome } from '../model/outcome.js';
 import type { IsaPrediction } from '../model/isa.js';
-import type { CellResult, ErrorInfo, EventRecord, QuarantineRecord, RepeatSummary } from '../model/result.js';
+import type { CellResult, EventRecord, RepeatSummary } from '../model/result.js';
 
 /**
  * What a run keeps of a finished cell: what the exit code, progress, the heat map, summary.md, the
@@ -11,17 +9,8 @@ import type { CellResult, ErrorInfo, EventRecord, QuarantineRecord, RepeatSummar
  * CellResult (a whole result is a summary too), without the log, suites, series, facts and
  * artifacts that make a result kilobytes: those are read back from results.jsonl, a cell at a time.
  */
-export interface CellSummary {
-  id: string;
-  axes: Record<string, AxisValue>;
-  backend: Backend;
-  outcome: Outcome;
-  reason?: string;
-  error?: ErrorInfo;
+export interface CellSummary extends Pick<CellResult, 'id' | 'axes' | 'backend' | 'outcome' | 'reason' | 'error' | 'metrics' | 'accel' | 'quarantine'> {
   attempts: ReadonlyArray<{ outcome: Outcome }>;
-  metrics: Metrics;
-  accel?: CellResult['accel'];
-  quarantine?: QuarantineRecord;
   /** Timings for the heat map's tooltip; only a migration's downtime metrics are kept. */
   events: ReadonlyArray<Pick<EventRecord, 'kind' | 'label' | 'outcome' | 'requestedAtMs' | 'observedAtMs' | 'metrics'>>;
   /** Without the runs (a cell page shows those, from the whole result). */
