@@ -46,8 +46,10 @@ describe('default guest image booted under TCG', () => {
 
     const heartbeat = await readPortLines(guest.heartbeatSocket, scope);
     await pollUntil(async () => heartbeat.lines.length, (n) => n >= 20, { timeoutMs: 20_000, what: '20 heartbeat lines' });
-    const beats = heartbeat.lines.map((line) => /^hb (\d+) (\d+) (\d+)$/.exec(line));
+    const beats = heartbeat.lines.map((line) => /^hb (\d+) (\d+) (\d+) (\d+)$/.exec(line));
     expect(beats.every(Boolean)).toBe(true);
+    // bw.heartbeat_ms sets the idle pace.
+    expect(beats.every((m) => m![4] === '10')).toBe(true);
     const seqs = beats.map((m) => Number(m![1]));
     const monotonic = beats.map((m) => BigInt(m![2]!));
     for (let i = 1; i < seqs.length; i++) {

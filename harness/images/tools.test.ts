@@ -50,8 +50,10 @@ describe('guest tools on the host', () => {
       { timeoutMs: 10_000, what: '10 heartbeat lines in the file' },
     );
     beat.kill('SIGTERM');
-    const parsed = lines.map((line) => /^hb (\d+) (\d+) (\d+)$/.exec(line));
+    const parsed = lines.map((line) => /^hb (\d+) (\d+) (\d+) (\d+)$/.exec(line));
     expect(parsed.every(Boolean)).toBe(true);
+    // Each line says the pace it was written at: the interval asked for on the command line.
+    expect(parsed.every((m) => m![4] === '5')).toBe(true);
     // Sequence numbers count beats, including those missed before the path existed.
     expect(Number(parsed[0]![1])).toBeGreaterThan(0);
     for (let i = 1; i < parsed.length; i++) {

@@ -97,6 +97,7 @@ describe('libvirt backend', () => {
       expect((await virsh(A, ['list', '--name'])).trim()).not.toContain('bw-lv-events');
       expect((await machine.exec(['true'])).exitCode).toBe(0);
       expect(report.metrics.downtime_heartbeat_ms!.value).toBeGreaterThan(0);
+      expect(report.metrics.heartbeat_interval_ms?.value).toBe(5);
     });
 
     it('plugs a vCPU with setvcpus --live and --guest, seen in the guest', async () => {

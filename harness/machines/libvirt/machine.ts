@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { makeTempDir } from '../../core/temp-dir.js';
 import { AgentMachine } from '../agent-machine.js';
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { Ack, GuestPortAccess, MachineControls, MigrationOptions, Migration
 import { MigratingForwards } from '../../net/user-net.js';
 import { USER_NETDEV_ID } from '../qemu/argv.js';
 import { attachPortReader } from '../qemu/port-reader.js';
+import { HeartbeatPace, hasBothworldsHeartbeat } from '../heartbeat-pace.js';
 import { HeartbeatWatch } from '../qemu/controls/heartbeat-gap.js';
 import { vcpuRegistered } from '../qemu/controls/cpus.js';
 import { VirshAgent } from './agent.js';
@@ -33,6 +35,10 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   readonly guestPorts?: GuestPortAccess;
   private readonly forwards?: MigratingForwards<string>;
   private portScope: ResourceScope;
+  /** The host side of the guest heartbeat's channel on the daemon the domain runs on now. */
+  private heartbeatPort: Socket | undefined;
+  /** The guest heartbeat's pace: fast only while a migration measures its downtime. */
+  readonly heartbeat: HeartbeatPace;
   private migrations = 0;
   /** Where the domain was started; its slot is the cell's for its whole life. */
   private readonly homeUri: string;
@@ -60,6 +66,7 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     scope.register({ name: `migration slot of ${domain}`, kind: 'host-state', dispose: async () => giveBack(), disposeSync: giveBack });
     this.agent = new VirshAgent(uri, domain);
     this.portScope = scope.child('ports-0');
+    this.heartbeat = new HeartbeatPace(this.output, () => this.heartbeatPort, hasBothworldsHeartbeat(spec));
     if (spec.network !== 'none') {
       // Keyed by the libvirtd the domain runs on: each QEMU needs its own host forwards.
       const forwards = new MigratingForwards<string>((at) => (line) => virsh(at, ['qemu-monitor-command', domain, '--hmp', line]), USER_NETDEV_ID);
@@ -114,10 +121,11 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
   }
 
   async attachPorts(): Promise<void> {
-    await Promise.all([
+    const [, heartbeat] = await Promise.all([
       attachPortReader(join(this.runDir, 'app.sock'), 'app', this.output, this.portScope),
       attachPortReader(join(this.runDir, 'heartbeat.sock'), 'heartbeat', this.output, this.portScope),
     ]);
+    this.heartbeatPort = heartbeat;
   }
 
   private async stats(group: string): Promise<Record<string, string>> {
@@ -210,13 +218,15 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     // Calls to the guest wait until the destination took over (or the migration ended without it).
     const reopen = this.handover.begin();
     try {
-      return await this.migrateGated(targetUri, options);
+      // Beats every 5 ms until the migration ended: the downtime's resolution.
+      return await this.migrateGated(targetUri, options, await this.heartbeat.measure());
     } finally {
+      this.heartbeat.idle();
       reopen();
     }
   }
 
-  private async migrateGated(targetUri: string, options: MigrationOptions): Promise<MigrationReport> {
+  private async migrateGated(targetUri: string, options: MigrationOptions, paced: number | undefined): Promise<MigrationReport> {
     const started = performance.now();
     const destinationDir = makeTempDir(`libvirt-${this.name.slice(0, 20)}-m${++this.migrations}-`);
     this.scope.registerTempDir(destinationDir);
@@ -262,13 +272,14 @@ export class LibvirtMachine extends AgentMachine implements StartedMachine {
     this.agent.uri = destinationUri;
     this.forwards?.handOver(destinationUri);
     this.portScope = destinationPorts;
-    await attaching;
+    this.heartbeatPort = (await attaching)[1];
     await this.agent.waitUntilAnswering(30_000);
     await watch.nextBeat(2_000);
     const gap = watch.stop();
     const metrics: Metrics = {
       wall_ms: metric(completedAt - started, 'ms'),
       downtime_heartbeat_ms: metric(gap.largestGapMs, 'ms'),
+      ...(paced ? { heartbeat_interval_ms: metric(paced, 'ms') } : {}),
       ...(job.totalMs !== undefined ? { total_ms: metric(job.totalMs, 'ms') } : {}),
       ...(job.downtimeMs !== undefined ? { downtime_qemu_ms: metric(job.downtimeMs, 'ms') } : {}),
       ...(job.setupMs !== undefined ? { setup_ms: metric(job.setupMs, 'ms') } : {}),

@@ -8,6 +8,7 @@ import { GuestAgent } from '../../qga/client.js';
 import { buildQemuArgv, type QemuLaunchConfig, type QemuSockets } from './argv.js';
 import { QemuProcess, type QemuExit } from './process.js';
 import { createRunDir } from './sockets.js';
+import type { Socket } from 'node:net';
 import { attachPortReader } from './port-reader.js';
 
 export interface QemuInstanceOptions {
@@ -41,6 +42,8 @@ export class QemuInstance {
     readonly sockets: QemuSockets,
     private readonly lines: LineBuffer,
     startSteps: Record<string, number>,
+    /** The host side of the guest's heartbeat port: lines come in, pace commands go out. */
+    readonly heartbeatPort: Socket,
   ) {
     Object.assign(this.steps, startSteps);
   }
@@ -67,12 +70,12 @@ export class QemuInstance {
       });
       scope.register({ name: `qmp ${sockets.qmp}`, kind: 'socket', dispose: () => qmp.close() });
       const handshaken = performance.now();
-      await Promise.all([
+      const [, heartbeatPort] = await Promise.all([
         attachPortReader(sockets.app, 'app', options.lines, scope),
         attachPortReader(sockets.heartbeat, 'heartbeat', options.lines, scope),
       ]);
       const steps = { spawn: spawned - t0, qmp: handshaken - spawned, ports: performance.now() - handshaken };
-      return new QemuInstance(scope, qemu, qmp, [...qemu.argv], dir, sockets, options.lines, steps);
+      return new QemuInstance(scope, qemu, qmp, [...qemu.argv], dir, sockets, options.lines, steps, heartbeatPort);
     } catch (error) {
       for (const cleanupError of await scope.dispose()) attachCleanupError(error, cleanupError);
       throw error;

@@ -6,6 +6,8 @@ import { ensureDefaultImage } from '../../images/default-image.js';
 import { InfrastructureError, UnsupportedError } from '../../core/errors.js';
 import { probeKvm, type KvmProbe } from './accel.js';
 import { startQemuMachine, type QemuMachine } from './machine.js';
+import { pollUntil } from '../../core/deadline.js';
+import type { ConsoleLine } from '../../model/result.js';
 
 /** Real QEMU, real guest agent: the engine boots the default guest under TCG here. */
 describe('QEMU machine', () => {
@@ -71,6 +73,33 @@ describe('QEMU machine', () => {
     expect(line.source).toBe('app');
     const result = await app.wait(10_000);
     expect(result.exitCode).toBe(4);
+  });
+
+  it('beats slowly while idle and every 5 ms while the host measures', async () => {
+    const beats: Array<{ t: number; interval: number }> = [];
+    const listener = (line: ConsoleLine): void => {
+      const match = /^hb \d+ \d+ \d+ (\d+)$/.exec(line.text);
+      if (line.source === 'heartbeat' && match) beats.push({ t: performance.now(), interval: Number(match[1]) });
+    };
+    machine.output.on('line', listener);
+    try {
+      await pollUntil(async () => beats.length, (n) => n >= 1, { timeoutMs: 5_000, intervalMs: 50, what: 'an idle heartbeat' });
+      expect(beats.at(-1)!.interval).toBe(1000);
+      expect(await machine.heartbeat.measure()).toBe(5);
+      const from = beats.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const fast = beats.slice(from);
+      expect(fast.every((b) => b.interval === 5)).toBe(true);
+      // Every 5 ms is 100 in 500 ms; a loaded TCG host delivers fewer, but far more than idle's one.
+      expect(fast.length).toBeGreaterThan(20);
+      machine.heartbeat.idle();
+      await pollUntil(async () => beats.at(-1)!.interval, (i) => i === 1000, { timeoutMs: 2_000, intervalMs: 10, what: 'the idle pace acknowledged' });
+      const idleFrom = beats.length;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(beats.length - idleFrom).toBeLessThanOrEqual(2);
+    } finally {
+      machine.output.removeListener('line', listener);
+    }
   });
 });
 

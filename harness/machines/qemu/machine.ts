@@ -18,6 +18,7 @@ import type { QemuLaunchConfig } from './argv.js';
 import { createQemuControls } from './controls/index.js';
 import { ensureDefaultImage } from '../../images/default-image.js';
 import { MigratingForwards } from '../../net/user-net.js';
+import { HeartbeatPace, hasBothworldsHeartbeat } from '../heartbeat-pace.js';
 import { USER_NETDEV_ID } from './argv.js';
 
 export interface QemuMachineOptions {
@@ -68,6 +69,8 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
    */
   readonly hotplugged: HotplugRecord[] = [];
   readonly guestPorts?: GuestPortAccess;
+  /** The guest heartbeat's pace: fast only while a migration measures its downtime. */
+  readonly heartbeat: HeartbeatPace;
   private readonly forwards?: MigratingForwards<QemuInstance>;
   private current: QemuInstance;
   private stopped = false;
@@ -87,6 +90,7 @@ export class QemuMachine extends AgentMachine implements StartedMachine {
     this.output = output;
     this.current = instance;
     this.startMetrics = startMetrics;
+    this.heartbeat = new HeartbeatPace(output, () => this.current.heartbeatPort, hasBothworldsHeartbeat(spec));
     this.lost = new Promise((resolve) => (this.reportLost = resolve));
     this.watch(instance);
     this.controls = createQemuControls(this);
