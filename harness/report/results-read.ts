@@ -18,8 +18,10 @@ export class RunFolder {
   private constructor(
     readonly dir: string,
     readonly info: RunInfo,
-    /** Each cell's id and the index of its last line. */
-    private readonly last: Map<string, number>,
+    /** The index of each cell's last line, ascending: the ids themselves are not kept (10,000 strings). */
+    private readonly wanted: Int32Array,
+    /** The backends of the cells with a result. */
+    readonly backends: ReadonlySet<string>,
   ) {}
 
   /** The first pass: the header, the trailer, and which line holds each cell's result. */
@@ -27,32 +29,33 @@ export class RunFolder {
     let header: RunHeader | undefined;
     let finish: { finishedAt: string; interrupted: boolean } | undefined;
     const last = new Map<string, number>();
+    const backends = new Set<string>();
     for await (const { index, line } of lines(dir)) {
       if (line.type === 'header') header = line.header;
       else if (line.type === 'cell') {
         finish = undefined; // a resumed run appends after an earlier trailer
         last.delete(line.cell.id);
         last.set(line.cell.id, index);
+        backends.add(line.cell.backend);
       } else if (line.type === 'finish') finish = { finishedAt: line.finishedAt, interrupted: line.interrupted };
     }
     if (!header) throw new ConfigError('RESULTS_INVALID', `${join(dir, RESULTS_FILE)} has no header line`);
-    return new RunFolder(dir, { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? true }, last);
+    return new RunFolder(dir, { ...header, ...(finish ? { finishedAt: finish.finishedAt } : {}), interrupted: finish?.interrupted ?? true }, Int32Array.from(last.values()).sort(), backends);
   }
 
   /** Cells with a result. */
   get count(): number {
-    return this.last.size;
-  }
-
-  /** The ids of the cells with a result, in report order. */
-  ids(): IterableIterator<string> {
-    return this.last.keys();
+    return this.wanted.length;
   }
 
   /** Each cell's latest result, one at a time, in the order of their last lines. */
   async *cells(): AsyncGenerator<CellResult> {
-    const wanted = new Set(this.last.values());
-    for await (const { index, line } of lines(this.dir)) if (line.type === 'cell' && wanted.has(index)) yield line.cell;
+    let next = 0;
+    for await (const { index, line } of lines(this.dir)) {
+      if (index !== this.wanted[next]) continue;
+      next++;
+      if (line.type === 'cell') yield line.cell;
+    }
   }
 }
 
@@ -67,7 +70,9 @@ export async function readResults(dir: string): Promise<RunRecord> {
 /** Parsed lines with their index in the file; only the text after the last newline may be cut short. */
 async function* lines(dir: string): AsyncGenerator<{ index: number; line: Line }> {
   const path = join(dir, RESULTS_FILE);
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  // Chunks stay below V8's large-object size (128 KB, two-byte text included): a larger string is
+  // allocated in old space and freed only by a full collection, so 10,000 cells' reads piled up there.
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 32 * 1024 });
   let rest = '';
   let index = 0;
   const parse = (raw: string, final: boolean): Line | undefined => {

@@ -25,7 +25,7 @@ export interface ReportPaths {
 /** results.json, junit.xml, summary.md, index.html and one page per cell, from a record in memory (merge, tests). */
 export async function writeReports(record: RunRecord, dir: string): Promise<ReportPaths> {
   const { cells, ...info } = record;
-  return (await writeFrom(info, cells.length, cells, dir)).paths;
+  return (await writeFrom(info, cells.length, cells, dir, new Set(cells.map((c) => c.backend)))).paths;
 }
 
 /**
@@ -35,10 +35,16 @@ export async function writeReports(record: RunRecord, dir: string): Promise<Repo
  * finished run's trailer, a policy's verdict). Returns the run with its cells' summaries.
  */
 export async function writeFolderReports(folder: RunFolder, info: RunInfo = folder.info): Promise<{ paths: ReportPaths; record: RunSummaryRecord }> {
-  return writeFrom(info, folder.count, folder.cells(), folder.dir);
+  return writeFrom(info, folder.count, folder.cells(), folder.dir, folder.backends);
 }
 
-async function writeFrom(info: RunInfo, count: number, cells: AsyncIterable<CellResult> | Iterable<CellResult>, dir: string): Promise<{ paths: ReportPaths; record: RunSummaryRecord }> {
+async function writeFrom(
+  info: RunInfo,
+  count: number,
+  cells: AsyncIterable<CellResult> | Iterable<CellResult>,
+  dir: string,
+  backends: ReadonlySet<string>,
+): Promise<{ paths: ReportPaths; record: RunSummaryRecord }> {
   await mkdir(join(dir, 'cells'), { recursive: true });
   const paths = { json: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), markdown: join(dir, 'summary.md'), html: join(dir, 'index.html') };
   // junit-report-builder (~19 MiB RSS with its XML DOM library) loads when reports are written, not with the harness.
@@ -49,7 +55,7 @@ async function writeFrom(info: RunInfo, count: number, cells: AsyncIterable<Cell
   const suites = await BatchedFile.open(suitesPart);
   const junit = new SuitesText();
   const summaries: CellSummary[] = [];
-  const tables = { flags: new FlagColumns(), worlds: new WorldsTally() };
+  const tables = { flags: new FlagColumns(), worlds: new WorldsTally(backends) };
   try {
     await json.write(jsonHead(info, count));
     const qualification = junitQualification(info);
@@ -83,7 +89,11 @@ async function writeFrom(info: RunInfo, count: number, cells: AsyncIterable<Cell
   return { paths, record };
 }
 
-/** Generated text written in ~1 MiB batches: results.json of 10,000 cells is ~18 MB, never one string. */
+/**
+ * Generated text written in ~32 KB batches: results.json of 10,000 cells is ~18 MB, never one
+ * string. Small batches are written while young: a 1 MiB batch outlived two scavenges, so every
+ * byte of every report was promoted to old space (and the joined text was a large object).
+ */
 class BatchedFile {
   private batch: string[] = [];
   private size = 0;
@@ -97,7 +107,7 @@ class BatchedFile {
   async write(text: string): Promise<void> {
     this.batch.push(text);
     this.size += text.length;
-    if (this.size >= 2 ** 20) await this.flush();
+    if (this.size >= 32 * 1024) await this.flush();
   }
 
   async close(): Promise<void> {

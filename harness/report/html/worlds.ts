@@ -35,9 +35,18 @@ export class WorldsTally {
   private readonly worlds = new Map<string, World>();
   private readonly timingNames = new Set<string>();
   private readonly shared = new Map<string, ShownFacts>();
+  /** False when the run's backends cannot make the table (not physical and virtual both). */
+  private readonly possible: boolean;
+
+  /** `backends`: those of the run's cells, when known before they stream past. */
+  constructor(backends?: Iterable<string>) {
+    const kinds = backends ? [...backends].map((b) => PHYSICAL.has(b)) : [true, false];
+    // A local run made a world per cell (~0.6 KB each) for a table that is never shown.
+    this.possible = kinds.includes(true) && kinds.includes(false);
+  }
 
   add(cell: WorldSource): void {
-    if (!cell.facts) return;
+    if (!cell.facts || !this.possible) return;
     const physical = PHYSICAL.has(cell.backend);
     const label = physical ? `${cell.backend}: ${cell.id}` : `${cell.backend} ${String(cell.axes.cpu ?? cell.facts.cpuModelName)}${cell.accel ? ` (${cell.accel})` : ''}`;
     let world = this.worlds.get(label);
