@@ -6,9 +6,8 @@ import type { CellResult, EventRecord, RepeatSummary } from '../model/result.js'
 /**
  * What a run keeps of a finished cell: what the exit code, progress, the heat map, summary.md, the
  * index's problem, repeat and CPU-model tables and GitHub annotations read. A structural subset of
- * CellResult (a whole result is a summary too), without the log, suites, series, facts, artifacts
- * and the metrics no summary reader shows, that make a result kilobytes: those are read back from
- * results.jsonl, a cell at a time.
+ * CellResult (a whole result is a summary too), without the log, suites, series, facts and
+ * artifacts that make a result kilobytes: those are read back from results.jsonl, a cell at a time.
  */
 export interface CellSummary extends Pick<CellResult, 'id' | 'axes' | 'backend' | 'outcome' | 'reason' | 'error' | 'metrics' | 'accel' | 'quarantine'> {
   attempts: ReadonlyArray<{ outcome: Outcome }>;
@@ -20,10 +19,6 @@ export interface CellSummary extends Pick<CellResult, 'id' | 'axes' | 'backend' 
 }
 
 const DOWNTIME = /^downtime_/;
-
-/** The cell metrics a summary keeps: the heat map's tooltip and caption, summary.md's boot and app columns. */
-export const SUMMARY_METRICS = ['boot_ms', 'restore_ms', 'app_ready_ms', 'app_ms', 'cell_ms'] as const;
-const KEY_METRICS = new Set<string>(SUMMARY_METRICS);
 
 export function summariseCell(cell: CellResult): CellSummary {
   const events = cell.events.map((e) => ({
@@ -43,7 +38,7 @@ export function summariseCell(cell: CellResult): CellSummary {
     ...(cell.reason !== undefined ? { reason: cell.reason } : {}),
     ...(cell.error ? { error: cell.error } : {}),
     attempts: cell.attempts.length === 1 && cell.attempts[0]!.outcome === cell.outcome ? sameAttempt(cell.outcome) : cell.attempts.map((a) => ({ outcome: a.outcome })),
-    metrics: keyMetrics(cell.metrics),
+    metrics: cell.metrics,
     ...(cell.accel ? { accel: cell.accel } : {}),
     ...(cell.quarantine ? { quarantine: cell.quarantine } : {}),
     events: events.length ? events : NO_EVENTS,
@@ -59,13 +54,6 @@ export function summariseCell(cell: CellResult): CellSummary {
         }
       : {}),
   };
-}
-
-/** Only what a summary's readers show: every other metric of 10,000 cells was held for nothing (~70 bytes each). */
-function keyMetrics(metrics: Metrics): Metrics {
-  const kept: Metrics = {};
-  for (const [key, metric] of Object.entries(metrics)) if (KEY_METRICS.has(key)) kept[key] = metric;
-  return kept;
 }
 
 // Shared, frozen: most cells have no events and one attempt with the cell's own outcome.

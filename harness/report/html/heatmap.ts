@@ -1,5 +1,5 @@
 import type { AxisValue } from '../../model/cell.js';
-import { SUMMARY_METRICS, type CellSummary } from '../cell-summary.js';
+import type { CellSummary } from '../cell-summary.js';
 import { metricValue, migrationDowntime, migrationDowntimeLabel } from '../summary.js';
 import { cellFile, esc } from './escape.js';
 
@@ -20,7 +20,7 @@ export function chooseAxes(cells: readonly CellSummary[]): { column?: string; ro
 function tooltip(cell: CellSummary): string {
   const parts = [cell.id, `outcome: ${cell.outcome}`];
   if (cell.reason) parts.push(`why: ${cell.reason}`);
-  for (const key of SUMMARY_METRICS) if (cell.metrics[key]) parts.push(`${key.replace(/_ms$/, '').replace(/_/g, ' ')}: ${metricValue(cell.metrics[key])}`);
+  for (const key of ['boot_ms', 'restore_ms', 'app_ready_ms', 'app_ms', 'cell_ms']) if (cell.metrics[key]) parts.push(`${key.replace(/_ms$/, '').replace(/_/g, ' ')}: ${metricValue(cell.metrics[key])}`);
   for (const event of cell.events) {
     const seen = event.observedAtMs !== undefined ? `, seen after ${(event.observedAtMs - event.requestedAtMs).toFixed(0)} ms` : '';
     parts.push(`${event.label}: ${event.outcome}${seen}`);
