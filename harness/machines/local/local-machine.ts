@@ -120,7 +120,7 @@ class LocalMachine implements StartedMachine, HostShell {
 
   async facts(): Promise<MachineFacts> {
     const facts = await collectFacts((command) => this.exec(command, { timeoutMs: 30_000 }));
-    return { ...facts, pmu: await probePmu(this) };
+    return { ...facts, pmu: await hostPmu(this) };
   }
 
   /** Kills every child, restores CPUs and cpusets, removes the payload dir (all owned by the machine's scope). */
@@ -138,6 +138,29 @@ class LocalMachine implements StartedMachine, HostShell {
   private assertRunning(): void {
     if (this.stopped) throw new InfrastructureError('MACHINE_STOPPED', `${this.name} was stopped`);
   }
+}
+
+let pmuAnswer: Promise<NonNullable<MachineFacts['pmu']>> | undefined;
+
+/**
+ * Whether this host's PMU counts, probed once per harness: it is the host's answer, the same for
+ * every local cell, and a probe per cell was ~200 KB of child-process bookkeeping (a fifth of a
+ * local cell's allocations) for the garbage collector. Only an answer from the probe is kept, not
+ * a probe that could not run (a cell stopped under it, a missing tool).
+ */
+function hostPmu(shell: HostShell): Promise<NonNullable<MachineFacts['pmu']>> {
+  const forget = () => (pmuAnswer = undefined);
+  pmuAnswer ??= probePmu(shell).then(
+    (pmu) => {
+      if (/^(bw-perf-probe|perf probe unavailable)/.test(pmu.detail ?? '')) forget();
+      return pmu;
+    },
+    (error: unknown) => {
+      forget();
+      throw error;
+    },
+  );
+  return pmuAnswer;
 }
 
 /** Exit-hook restoration: plain synchronous writes, nothing that can hang. */
