@@ -4,6 +4,7 @@ import { suiteCatalog } from '../run/suite-registry.js';
 import { closestName } from './did-you-mean.js';
 import { MatrixError } from './errors.js';
 import { expandMatrix } from './expand.js';
+import { appEnv } from './app-env.js';
 import { parseMatrix } from './load.js';
 
 const APP = 'name: t\napp: {command: [/bin/true]}\n';
@@ -33,7 +34,7 @@ describe('matrix checks that stop mistakes before a VM', () => {
   it('accepts a user axis close to a known one once declared in user_axes, and one far from all without', () => {
     expect(messages('user_axes: [vcpu]\naxes: {vcpu: [a, b], tier: [small]}\n')).toEqual([]);
     const [cell] = expandMatrix(parse('user_axes: [vcpu]\naxes: {vcpu: [a], tier: [small]}\n')).cells;
-    expect(cell!.app.env).toMatchObject({ BW_AXIS_VCPU: 'a', BW_AXIS_TIER: 'small' });
+    expect(appEnv(cell!)).toMatchObject({ BW_AXIS_VCPU: 'a', BW_AXIS_TIER: 'small' });
     expect(cell!.machine.vcpus).toBe(1);
     expect(messages('user_axes: [vcpus]\n')).toEqual(['3:13 "vcpus" is a known axis, not a user axis']);
   });

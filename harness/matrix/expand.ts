@@ -1,11 +1,10 @@
 import { compileExpression } from 'filtrex';
-import type { AppSpec, AxisValue, Cell, HostRef, QuarantineEntry } from '../model/cell.js';
+import type { AxisValue, Cell, HostRef, QuarantineEntry } from '../model/cell.js';
 import { DEFAULT_MACHINE, type Backend, type MachineSpec } from '../model/machine-spec.js';
 import { cellId } from './cell-id.js';
 import { checkCells } from './check-cells.js';
 import { MatrixError } from './errors.js';
 import type { MatrixFile } from './load.js';
-import { KNOWN_AXES } from './limits.js';
 import { pairwiseCover, type Combination } from './pairwise.js';
 import { parseSizeMiB } from './units.js';
 import { imageRefFor } from './check-image.js';
@@ -134,11 +133,9 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
   });
   const scenario = String(axes.events ?? 'none');
   const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;
-  const userAxes = Object.keys(axes).filter((k) => !KNOWN_AXES.includes(k));
-  const env: Record<string, string> = flat(doc.app.env ?? {});
-  for (const key of userAxes) env[`BW_AXIS_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(axes[key]);
-  // Without user axes every cell runs the matrix's app as it is: one shared (never mutated) object.
-  const app = userAxes.length === 0 ? doc.app : flat<AppSpec>(doc.app, { env });
+  // Every cell runs the matrix's app as it is: one shared (never mutated) object; its user axes'
+  // BW_AXIS_ variables are built from the cell's axes where the app is started (appEnv).
+  const app = doc.app;
   const events = doc.scenarios[scenario] ?? [];
   const quarantine = quarantineFor(doc.quarantine, id);
   // A literal without spreads in the common case: its properties are in-object, no property array per cell.

@@ -4,6 +4,7 @@ import { projectRoot } from '../core/project-root.js';
 import { loadMatrix, parseMatrix } from './load.js';
 import { MatrixError } from './errors.js';
 import { expandMatrix } from './expand.js';
+import { appEnv } from './app-env.js';
 import { cellId } from './cell-id.js';
 import { parseShard, selectShard } from './shard.js';
 import { formatShardList } from './ci-formats.js';
@@ -30,7 +31,7 @@ describe('matrix files', () => {
     const { cells } = expandMatrix(file);
     expect(cells).toHaveLength(6);
     expect(new Set(cells.map((c) => c.machine.cpuModel))).toEqual(new Set(['Nehalem', 'SandyBridge', 'max']));
-    expect(cells.map((c) => `${c.machine.vcpus}/${c.app.env?.BW_AXIS_POOL}`).sort()).toEqual(['1/fixed', '1/fixed', '1/fixed', '2/adaptive', '2/adaptive', '2/adaptive']);
+    expect(cells.map((c) => `${c.machine.vcpus}/${appEnv(c).BW_AXIS_POOL}`).sort()).toEqual(['1/fixed', '1/fixed', '1/fixed', '2/adaptive', '2/adaptive', '2/adaptive']);
     expect(cells[0]!.machine).toMatchObject({ maxVcpus: 3, memoryMiB: 384 });
     expect(cells[0]!.suites.map((s) => s.name)).toEqual(['cpu-model', 'hotplug-awareness']);
   });
@@ -83,7 +84,7 @@ describe('matrix files', () => {
     expect(formatExpansion(expansion)).toMatch(/vcpus=4 maxvcpus=2 {2}← constraint "maxvcpus >= vcpus"/);
   });
 
-  it('shares what cells have in common: one machine per configuration, the app when no user axis changes it', () => {
+  it('shares what cells have in common: one machine per configuration, one app for all (user axes come from the axes)', () => {
     const file = parse(`name: t\n${APP}axes: {vcpus: [1, 2], events: [none, none2]}\nscenarios: {none2: []}\n`);
     const [a, b, c, d] = expandMatrix(file).cells;
     expect(a!.machine.vcpus).toBe(1);
@@ -92,7 +93,9 @@ describe('matrix files', () => {
     expect(d!.machine).toBe(c!.machine);
     expect(b!.app).toBe(a!.app);
     const withUserAxis = expandMatrix(parse(`name: t\napp: {command: [/bin/true], env: {K: v}}\naxes: {size: [1, 2]}\n`)).cells;
-    expect(withUserAxis.map((cell) => cell.app.env)).toEqual([
+    expect(withUserAxis[1]!.app).toBe(withUserAxis[0]!.app);
+    expect(withUserAxis[0]!.app.env).toEqual({ K: 'v' });
+    expect(withUserAxis.map((cell) => appEnv(cell))).toEqual([
       { K: 'v', BW_AXIS_SIZE: '1' },
       { K: 'v', BW_AXIS_SIZE: '2' },
     ]);

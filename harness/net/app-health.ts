@@ -5,6 +5,7 @@ import { execLocal } from '../machines/local/local-process.js';
 import { probeOnce } from './prober.js';
 import type { ForwardTarget } from './port-forward.js';
 import { expandArgv, type OpenPorts } from './guest-ports.js';
+import { appEnv } from '../matrix/app-env.js';
 
 export interface HealthResult {
   healthy: boolean;
@@ -61,7 +62,7 @@ export async function checkHealth(cell: Cell, machine: StartedMachine, timeoutMs
     if (status instanceof Error) return { healthy: false, detail: `GET ${check.http} on port ${check.port}: ${status.message}` };
     return { healthy: status < 400, detail: `GET ${check.http} on port ${check.port}: HTTP ${status}` };
   }
-  const env = { ...cell.app.env, ...ports.env };
+  const env = { ...appEnv(cell), ...ports.env };
   const result = await execLocal(expandArgv(check.host, env), { env, timeoutMs });
   const output = (result.stdout.trim() || result.stderr.trim()).split('\n').slice(-2).join(' | ');
   if (result.timedOut) return { healthy: false, detail: `timed out after ${timeoutMs} ms` };

@@ -7,6 +7,7 @@ import { openGuestPorts, type OpenPorts } from '../net/guest-ports.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkHealth, describeHealth, rememberPorts } from '../net/app-health.js';
 import { LoadGenerator } from './load-generator.js';
+import { appEnv } from '../matrix/app-env.js';
 
 /** A cell's application as the host reaches it: forwarded ports, client-side probes, the load. */
 export interface AppNetwork {
@@ -35,7 +36,7 @@ export async function openAppNetwork(cell: Cell, machine: StartedMachine, scope:
     probePort = health.port;
   } else if (health && !Array.isArray(health) && 'tcp' in health) probePort = health.tcp;
   if (open && probePort !== undefined && machine.backend !== 'local') measureClientDowntime(machine, open.address(probePort), probe, windows);
-  const env = { ...cell.app.env, ...open?.env };
+  const env = { ...appEnv(cell), ...open?.env };
   return {
     open,
     env,

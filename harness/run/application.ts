@@ -7,6 +7,7 @@ import { startAppLoad, type AppNetwork } from './app-network.js';
 import type { LoadGenerator } from './load-generator.js';
 import { checkHealth, describeHealth } from '../net/app-health.js';
 import { explainExit } from '../cpu/exit-reason.js';
+import { appEnv, axisVariable } from '../matrix/app-env.js';
 import type { SigillExplanation } from '../cpu/sigill.js';
 
 export interface ApplicationHooks {
@@ -21,13 +22,11 @@ export interface ApplicationHooks {
   onSigill?(explanation: SigillExplanation): void;
 }
 
-/** Environment the application sees: the cell's axes as BW_AXIS_<NAME>, then the app's own env. */
+/** Environment the application sees: the cell's axes as BW_AXIS_<NAME>, then the app's own env and its user axes (appEnv). */
 export function applicationEnv(cell: Cell): Record<string, string> {
   const env: Record<string, string> = { BW_CELL_ID: cell.id };
-  for (const [name, value] of Object.entries(cell.axes)) {
-    env[`BW_AXIS_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(value);
-  }
-  return { ...env, ...cell.app.env };
+  for (const [name, value] of Object.entries(cell.axes)) env[axisVariable(name)] = String(value);
+  return { ...env, ...appEnv(cell) };
 }
 
 /**
