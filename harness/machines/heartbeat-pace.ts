@@ -18,7 +18,8 @@ const ACK_TIMEOUT_MS = 2_000;
  */
 export class HeartbeatPace {
   private measuring = 0;
-  private waiters: Array<{ interval: number; wake: (acknowledged: boolean) => void }> = [];
+  /** Measurements waiting for the guest to acknowledge the fast pace. */
+  private waiters: Array<(acknowledged: boolean) => void> = [];
 
   constructor(
     lines: LineSource,
@@ -36,11 +37,8 @@ export class HeartbeatPace {
    */
   async measure(): Promise<number | undefined> {
     this.measuring++;
-    const acknowledged = new Promise<boolean>((wake) => this.waiters.push({ interval: MEASURING_INTERVAL_MS, wake }));
-    if (!this.send(`interval ${MEASURING_INTERVAL_MS}\n`) || !this.expectsHeartbeat) {
-      this.settle(false);
-      return undefined;
-    }
+    if (!this.send(`interval ${MEASURING_INTERVAL_MS}\n`) || !this.expectsHeartbeat) return undefined;
+    const acknowledged = new Promise<boolean>((wake) => this.waiters.push(wake));
     const timer = setTimeout(() => this.settle(false), ACK_TIMEOUT_MS);
     try {
       return (await acknowledged) ? MEASURING_INTERVAL_MS : undefined;
@@ -63,17 +61,29 @@ export class HeartbeatPace {
   }
 
   private settle(acknowledged: boolean): void {
-    for (const waiter of this.waiters.splice(0)) waiter.wake(acknowledged);
+    for (const wake of this.waiters.splice(0)) wake(acknowledged);
   }
 
   private onLine(line: ConsoleLine): void {
     if (line.source !== 'heartbeat' || this.waiters.length === 0) return;
-    const interval = Number(/^hb \d+ \d+ \d+ (\d+)/.exec(line.text)?.[1]);
-    if (interval === MEASURING_INTERVAL_MS) this.settle(true);
+    if (parseBeat(line.text)?.intervalMs === MEASURING_INTERVAL_MS) this.settle(true);
   }
 }
 
 /** bothworlds' own images run its heartbeat; a user's kernel and initrd or disk need not. */
 export function hasBothworldsHeartbeat(spec: Pick<MachineSpec, 'image'>): boolean {
   return spec.image.kind === 'default' || spec.image.kind === 'distro';
+}
+
+/** One heartbeat line: `hb <seq> <CLOCK_MONOTONIC ns> <CLOCK_REALTIME ns> <interval ms>` (older guests: no interval). */
+export interface Beat {
+  seq: number;
+  monotonicMs: number;
+  intervalMs?: number;
+}
+
+export function parseBeat(text: string): Beat | undefined {
+  const match = /^hb (\d+) (\d+) \d+(?: (\d+))?/.exec(text);
+  if (!match) return undefined;
+  return { seq: Number(match[1]), monotonicMs: Number(match[2]) / 1e6, ...(match[3] ? { intervalMs: Number(match[3]) } : {}) };
 }

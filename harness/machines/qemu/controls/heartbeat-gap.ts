@@ -1,5 +1,6 @@
 import type { ConsoleLine } from '../../../model/result.js';
 import type { LineSource } from '../../machine.js';
+import { parseBeat } from '../../heartbeat-pace.js';
 
 export interface HeartbeatGap {
   /** Largest host-side gap between two consecutive heartbeat lines (ms). */
@@ -45,9 +46,9 @@ export class HeartbeatWatch {
 
   private onLine(line: ConsoleLine): void {
     if (line.source !== 'heartbeat') return;
-    const match = /^hb (\d+) (\d+) (\d+)/.exec(line.text);
-    if (!match) return;
-    const beat = { t: line.t, seq: Number(match[1]), mono: Number(match[2]) / 1e6 };
+    const parsed = parseBeat(line.text);
+    if (!parsed) return;
+    const beat = { t: line.t, seq: parsed.seq, mono: parsed.monotonicMs };
     this.gap.beats++;
     if (this.last && beat.t - this.last.t > this.gap.largestGapMs) {
       this.gap = {
