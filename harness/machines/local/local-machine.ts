@@ -13,7 +13,7 @@ import { LineBuffer, LineSplitter } from '../line-source.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, MachineControls, StartedMachine } from '../machine.js';
 import type { CpuState } from '../hosts/cpu-hotplug.js';
 import { createPhysicalControls } from '../hosts/physical-controls.js';
-import { probePmu } from '../hosts/pmu.js';
+import { probeThisHostPmu } from '../hosts/pmu.js';
 import { watchdogCommand, type HostBackgroundOptions, type HostShell, type Watchdog } from '../hosts/shell.js';
 import { execLocal, spawnLocal } from './local-process.js';
 import { spawnContained } from './contained-spawn.js';
@@ -120,7 +120,7 @@ class LocalMachine implements StartedMachine, HostShell {
 
   async facts(): Promise<MachineFacts> {
     const facts = await collectFacts((command) => this.exec(command, { timeoutMs: 30_000 }));
-    return { ...facts, pmu: await hostPmu(this) };
+    return { ...facts, pmu: await probeThisHostPmu(this) };
   }
 
   /** Kills every child, restores CPUs and cpusets, removes the payload dir (all owned by the machine's scope). */
@@ -138,29 +138,6 @@ class LocalMachine implements StartedMachine, HostShell {
   private assertRunning(): void {
     if (this.stopped) throw new InfrastructureError('MACHINE_STOPPED', `${this.name} was stopped`);
   }
-}
-
-let pmuAnswer: Promise<NonNullable<MachineFacts['pmu']>> | undefined;
-
-/**
- * Whether this host's PMU counts, probed once per harness: it is the host's answer, the same for
- * every local cell, and a probe per cell was ~200 KB of child-process bookkeeping (a fifth of a
- * local cell's allocations) for the garbage collector. Only an answer from the probe is kept, not
- * a probe that could not run (a cell stopped under it, a missing tool).
- */
-function hostPmu(shell: HostShell): Promise<NonNullable<MachineFacts['pmu']>> {
-  const forget = () => (pmuAnswer = undefined);
-  pmuAnswer ??= probePmu(shell).then(
-    (pmu) => {
-      if (/^(bw-perf-probe|perf probe unavailable)/.test(pmu.detail ?? '')) forget();
-      return pmu;
-    },
-    (error: unknown) => {
-      forget();
-      throw error;
-    },
-  );
-  return pmuAnswer;
 }
 
 /** Exit-hook restoration: plain synchronous writes, nothing that can hang. */
