@@ -4,7 +4,7 @@ import type { CellResult } from '../model/result.js';
 import type { RunInfo, RunRecord, RunSummaryRecord } from './run-record.js';
 import { JSON_TAIL, jsonCell, jsonHead } from './json.js';
 import { buildMarkdown, ciRunLink } from './markdown.js';
-import { renderIndexOf } from './html/index-page.js';
+import { indexChunks } from './html/index-page.js';
 import { renderCellPage } from './html/cell-page.js';
 import { FlagColumns } from './html/flags.js';
 import { WorldsTally } from './html/worlds.js';
@@ -79,7 +79,7 @@ async function writeFrom(
   if (process.env.BOTHWORLDS_JUNIT_SCHEMA) await assertValidJUnit(paths.junit, process.env.BOTHWORLDS_JUNIT_SCHEMA);
   const record: RunSummaryRecord = { ...info, cells: summaries };
   await writeFile(paths.markdown, buildMarkdown(record, { htmlReport: 'index.html', ...ciRunLink(process.env) }));
-  await writeFile(paths.html, renderIndexOf(record, tables));
+  await BatchedFile.writeAll(paths.html, indexChunks(record, tables));
   return { paths, record };
 }
 
@@ -121,6 +121,16 @@ class BatchedFile {
 
   static async open(path: string): Promise<BatchedFile> {
     return new BatchedFile(await open(path, 'w'));
+  }
+
+  /** A file made of generated parts (index.html of a large run, a heatmap row at a time). */
+  static async writeAll(path: string, parts: Iterable<string>): Promise<void> {
+    const file = await BatchedFile.open(path);
+    try {
+      for (const part of parts) await file.write(part);
+    } finally {
+      await file.close();
+    }
   }
 
   async write(text: string): Promise<void> {

@@ -47,6 +47,14 @@ function axisValue(axes: Record<string, AxisValue>, axis: string | undefined): s
  * cell are left out, so a sparse matrix (pairwise, include/exclude) stays compact.
  */
 export function renderHeatmap(cells: readonly CellSummary[]): string {
+  return [...heatmapChunks(cells)].join('');
+}
+
+/**
+ * The heatmap a row at a time: 10,000 cells are ~1.7 MB of HTML, written to index.html in
+ * batches instead of being joined into one string (and copied again into the page around it).
+ */
+export function* heatmapChunks(cells: readonly CellSummary[]): Generator<string> {
   const { column, row, groups } = chooseAxes(cells);
   const groupKey = (axes: Record<string, AxisValue>): string => groups.map((g) => `${g}=${axes[g] ?? MISSING}`).join(' · ');
   const byPosition = new Map<string, CellSummary>();
@@ -60,20 +68,23 @@ export function renderHeatmap(cells: readonly CellSummary[]): string {
   }
   const corner = `${esc(row ?? '')}${row && column ? ' ╲ ' : ''}${esc(column ?? '')}`;
   const head = `<thead><tr>${groups.length ? `<th>${esc(groups.join(' · '))}</th>` : ''}<th class="corner">${corner}</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>`;
-  const body: string[] = [];
+  // Past a few hundred cells, captions make the map taller than anyone scrolls: squares only.
+  const compact = cells.length > COMPACT_ABOVE || columns.length > 14;
+  yield `<div class="scroll"><table class="heat${compact ? ' compact' : ''}">${head}<tbody>\n`;
+  let first = true;
   for (const [group, rows] of rowsByGroup) {
-    [...rows].forEach((r, i) => {
+    let i = 0;
+    for (const r of rows) {
       const tds = columns.map((c) => {
         const cell = byPosition.get(JSON.stringify([group, r, c]));
         if (!cell) return '<td class="cell empty" title="not in the matrix"></td>';
         const outcome = esc(cell.outcome);
         return `<td class="cell o-${outcome}" title="${esc(tooltip(cell))}"><a href="cells/${esc(cellFile(cell.id))}"><b>${SYMBOL[cell.outcome] ?? '?'}</b><small>${esc(caption(cell))}</small></a></td>`;
       });
-      const groupCell = groups.length && i === 0 ? `<th rowspan="${rows.size}" class="group">${esc(group)}</th>` : '';
-      body.push(`<tr>${groupCell}<th>${esc(r)}</th>${tds.join('')}</tr>`);
-    });
+      const groupCell = groups.length && i++ === 0 ? `<th rowspan="${rows.size}" class="group">${esc(group)}</th>` : '';
+      yield `${first ? '' : '\n'}<tr>${groupCell}<th>${esc(r)}</th>${tds.join('')}</tr>`;
+      first = false;
+    }
   }
-  // Past a few hundred cells, captions make the map taller than anyone scrolls: squares only.
-  const compact = cells.length > COMPACT_ABOVE || columns.length > 14;
-  return `<div class="scroll"><table class="heat${compact ? ' compact' : ''}">${head}<tbody>\n${body.join('\n')}</tbody></table></div>`;
+  yield '</tbody></table></div>';
 }

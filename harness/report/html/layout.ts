@@ -4,7 +4,17 @@ import { STYLE } from './style.js';
 
 /** A whole page: inline style and script only, nothing fetched, so one file is the whole report. */
 export function page(title: string, body: string, script = ''): string {
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}${script ? `<script>${script}</script>` : ''}</body></html>\n`;
+  return `${pageHead(title)}${body}${pageTail(script)}`;
+}
+
+/** What comes before a page's body: for a page written in parts (the index of a large run). */
+export function pageHead(title: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body>`;
+}
+
+/** What comes after a page's body. */
+export function pageTail(script = ''): string {
+  return `${script ? `<script>${script}</script>` : ''}</body></html>\n`;
 }
 
 /** One line under the title: where and how this ran, so two reports are never confused. */
