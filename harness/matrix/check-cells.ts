@@ -75,19 +75,15 @@ export class LackReport {
   }
 }
 
-/** Every scenario step each cell's machine cannot do, at the step (or its parameter). */
-export function checkCells(file: MatrixFile, cells: Cell[]): MatrixIssue[] {
-  const report = new LackReport();
-  for (const cell of cells) {
-    const scenario = String(cell.axes.events ?? 'none');
-    (file.doc.scenarios[scenario] ?? []).forEach((event, i) => {
-      const lack = machineLacks(cell, event);
-      if (!lack) return;
-      const step: DocPath = ['scenarios', scenario, i];
-      report.add(lack.param !== undefined && event.params[lack.param] !== undefined ? [...step, 'with', lack.param] : [...step, 'do'], lack, cell, `with scenario "${scenario}"`);
-    });
-  }
-  return report.issues(file);
+/** Adds to `report` every scenario step the cell's machine cannot do, at the step (or its parameter). */
+export function checkCell(file: MatrixFile, cell: Cell, report: LackReport): void {
+  const scenario = String(cell.axes.events ?? 'none');
+  (file.doc.scenarios[scenario] ?? []).forEach((event, i) => {
+    const lack = machineLacks(cell, event);
+    if (!lack) return;
+    const step: DocPath = ['scenarios', scenario, i];
+    report.add(lack.param !== undefined && event.params[lack.param] !== undefined ? [...step, 'with', lack.param] : [...step, 'do'], lack, cell, `with scenario "${scenario}"`);
+  });
 }
 
 /** The size of a DIMM in MiB as mem-plug reads it (default 128M); undefined when it does not parse (reported at load). */

@@ -2,7 +2,8 @@ import { compileExpression } from 'filtrex';
 import type { AxisValue, Cell, HostRef, QuarantineEntry } from '../model/cell.js';
 import { DEFAULT_MACHINE, type Backend, type MachineSpec } from '../model/machine-spec.js';
 import { cellId } from './cell-id.js';
-import { checkCells } from './check-cells.js';
+import { checkCell, LackReport } from './check-cells.js';
+import { cellSource, type CellSource } from './cell-source.js';
 import { MatrixError } from './errors.js';
 import type { MatrixFile } from './load.js';
 import { pairwiseCover, type Combination } from './pairwise.js';
@@ -44,20 +45,79 @@ export function* cartesian(axes: Record<string, AxisValue[]>): Generator<Combina
 const matches = (combination: Combination, pattern: Combination): boolean =>
   Object.entries(pattern).every(([key, value]) => combination[key] === value);
 
+export interface LazyExpansion extends Omit<Expansion, 'cells'> {
+  /** The cells, made again on each iteration (checked once, here). */
+  source: CellSource;
+}
+
 /**
  * Cartesian product → exclude (GitHub Actions: a partial match drops) → constraints → pairwise →
  * include (GitHub Actions: extend every combination it does not contradict on an original axis,
  * else add a new combination). Defaults fill axes that are not listed.
  */
 export function expandMatrix(file: MatrixFile, options: { pairwise?: boolean; collectDropped?: boolean } = {}): Expansion {
-  const { doc } = file;
+  const cells: Cell[] = [];
+  const { dropped, totalCombinations } = expandWith(file, options, (cell) => cells.push(cell));
+  return { cells, dropped, totalCombinations };
+}
+
+/**
+ * The same cells as `expandMatrix`, made as they are consumed: one pass here counts and checks
+ * them (a scenario step a cell's machine cannot do names its file:line:column before any VM), and
+ * each iteration of `source` walks the product again. Only a pairwise cover is held (it needs all
+ * combinations at once; it is small by design).
+ */
+export function expandMatrixLazily(file: MatrixFile, options: { pairwise?: boolean; collectDropped?: boolean } = {}): LazyExpansion {
+  return expandWith(file, options);
+}
+
+/** The first pass, which gives each cell it keeps to `onCell` (expandMatrix's list). */
+function expandWith(file: MatrixFile, options: { pairwise?: boolean; collectDropped?: boolean }, onCell?: (cell: Cell) => void): LazyExpansion {
   const collect = options.collectDropped ?? true;
-  const constraints = doc.constraints.map((text, i) => ({ text, index: i, test: compileExpression(text) }));
   const dropped: Expansion['dropped'] = [];
-  const withDefaults = (c: Combination): Combination => flat(doc.defaults, c);
+  let total = 0;
+  const kept = keptCombinations(file, options.pairwise ?? file.doc.pairwise, {
+    combination: () => void total++,
+    drop: (axes, rule) => void (collect && dropped.push({ axes, rule })),
+  });
+  // Cells of one configuration share one (never mutated) MachineSpec, across iterations too.
+  const machines = new Map<string, MachineSpec>();
+  const duplicates = new Set<number>();
+  const seen = new Set<string>();
+  const lacks = new LackReport();
+  let size = 0;
+  let position = 0;
+  for (const cell of cellsOf(file, kept.first, machines)) {
+    if (seen.has(cell.id)) duplicates.add(position);
+    else {
+      seen.add(cell.id);
+      checkCell(file, cell, lacks);
+      onCell?.(cell);
+      size++;
+    }
+    position++;
+  }
+  const issues = lacks.issues(file);
+  if (issues.length > 0) throw new MatrixError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
+  const source = cellSource(function* () {
+    let at = 0;
+    for (const cell of cellsOf(file, kept.again(), machines)) if (!duplicates.has(at++)) yield cell;
+  }, size);
+  return { source, dropped, totalCombinations: total };
+}
+
+interface CombinationWatch {
+  combination(): void;
+  drop(axes: Combination, rule: string): void;
+}
+
+/** The combinations that become cells: `first` reports every combination and drop to `watch`; `again` walks them anew. */
+function keptCombinations(file: MatrixFile, pairwise: boolean, watch: CombinationWatch): { first: Iterable<Combination>; again: () => Iterable<Combination> } {
+  const { doc } = file;
+  const constraints = doc.constraints.map((text, i) => ({ text, index: i, test: compileExpression(text) }));
   const failedConstraint = (c: Combination): string | undefined => {
     for (const constraint of constraints) {
-      const verdict: unknown = constraint.test(withDefaults(c));
+      const verdict: unknown = constraint.test(flat(doc.defaults, c));
       if (verdict instanceof Error) {
         throw new MatrixError([{ file: file.path, line: 1, column: 1, path: `constraints[${constraint.index}]`, message: `constraint "${constraint.text}": ${verdict.message}` }]);
       }
@@ -65,54 +125,69 @@ export function expandMatrix(file: MatrixFile, options: { pairwise?: boolean; co
     }
     return undefined;
   };
-  let total = 0;
-  let kept: Combination[] = [];
-  for (const combination of cartesian(doc.axes)) {
-    total++;
-    const excludedBy = doc.exclude.findIndex((pattern) => matches(combination, pattern));
-    const rule = excludedBy >= 0 ? `exclude[${excludedBy}]` : failedConstraint(combination);
-    if (rule) {
-      if (collect) dropped.push({ axes: combination, rule });
-    } else kept.push(combination);
+  function* filtered(watching?: CombinationWatch): Generator<Combination> {
+    for (const combination of cartesian(doc.axes)) {
+      watching?.combination();
+      const excludedBy = doc.exclude.findIndex((pattern) => matches(combination, pattern));
+      const rule = excludedBy >= 0 ? `exclude[${excludedBy}]` : failedConstraint(combination);
+      if (rule) watching?.drop(combination, rule);
+      else yield combination;
+    }
   }
-  if (options.pairwise ?? doc.pairwise) {
-    const cover = new Set(pairwiseCover(kept, Object.keys(doc.axes)));
-    if (collect) for (const c of kept) if (!cover.has(c)) dropped.push({ axes: c, rule: 'pairwise' });
-    kept = kept.filter((c) => cover.has(c));
+  if (pairwise) {
+    const all = [...filtered(watch)];
+    const cover = new Set(pairwiseCover(all, Object.keys(doc.axes)));
+    for (const c of all) if (!cover.has(c)) watch.drop(c, 'pairwise');
+    const covered = all.filter((c) => cover.has(c));
+    return { first: withIncludes(doc, covered), again: () => withIncludes(doc, covered) };
+  }
+  return { first: withIncludes(doc, filtered(watch)), again: () => withIncludes(doc, filtered()) };
+}
+
+/**
+ * Each include entry extends every combination it does not contradict on an original axis; an
+ * entry that extends none is a combination of its own, after them (and later entries extend it).
+ */
+function* withIncludes(doc: MatrixFile['doc'], kept: Iterable<Combination>): Generator<Combination> {
+  if (doc.include.length === 0) {
+    yield* kept;
+    return;
   }
   const originalAxes = new Set(Object.keys(doc.axes));
-  const base = kept.map((c) => ({ ...c }));
-  doc.include.forEach((entry) => {
-    let extended = false;
-    for (let i = 0; i < kept.length; i++) {
-      const contradicts = Object.entries(entry).some(([key, value]) => originalAxes.has(key) && base[i]![key] !== value);
-      if (!contradicts) {
-        kept[i] = { ...kept[i], ...entry };
-        extended = true;
-      }
+  const contradicts = (base: Combination, entry: Combination): boolean => Object.entries(entry).some(([key, value]) => originalAxes.has(key) && base[key] !== value);
+  const extended = doc.include.map(() => false);
+  for (const base of kept) {
+    let combination = base;
+    doc.include.forEach((entry, e) => {
+      if (contradicts(base, entry)) return;
+      combination = { ...combination, ...entry };
+      extended[e] = true;
+    });
+    yield combination;
+  }
+  const added: Array<{ base: Combination; combination: Combination }> = [];
+  doc.include.forEach((entry, e) => {
+    for (const item of added) {
+      if (contradicts(item.base, entry)) continue;
+      item.combination = { ...item.combination, ...entry };
+      extended[e] = true;
     }
-    if (!extended) kept.push({ ...entry });
+    if (!extended[e]) added.push({ base: entry, combination: { ...entry } });
   });
-  const seen = new Set<string>();
-  const cells: Cell[] = [];
-  // Cells of one configuration share one (never mutated) MachineSpec: a 10,000-cell list held a copy per cell.
-  const machines = new Map<string, MachineSpec>();
-  for (const combination of kept) {
-    const axes = withDefaults(combination);
-    const id = flatText(cellId(axes));
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const cell = toCell(file, axes, id);
+  for (const item of added) yield item.combination;
+}
+
+/** A cell per combination (duplicates included: the caller skips them). */
+function* cellsOf(file: MatrixFile, combinations: Iterable<Combination>, machines: Map<string, MachineSpec>): Generator<Cell> {
+  for (const combination of combinations) {
+    const axes = flat<Record<string, AxisValue>>(file.doc.defaults, combination);
+    const cell = toCell(file, axes, flatText(cellId(axes)));
     const key = JSON.stringify(cell.machine);
     const machine = machines.get(key);
     if (machine) cell.machine = machine;
     else machines.set(key, cell.machine);
-    cells.push(cell);
+    yield cell;
   }
-  // Before any VM: a scenario step a cell's machine cannot do names its file:line:column.
-  const issues = checkCells(file, cells);
-  if (issues.length > 0) throw new MatrixError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
-  return { cells, dropped, totalCombinations: total };
 }
 
 function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): Cell {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../core/project-root.js';
 import { loadMatrix, parseMatrix } from './load.js';
 import { MatrixError } from './errors.js';
-import { expandMatrix } from './expand.js';
+import { expandMatrixLazily, expandMatrix } from './expand.js';
 import { appEnv } from './app-env.js';
 import { cellId } from './cell-id.js';
 import { parseShard, selectShard } from './shard.js';
@@ -74,6 +74,25 @@ describe('matrix files', () => {
     // exclude drops Nehalem/2; include extends both SandyBridge cells with memory; {cpu: max} matches nothing → a new cell.
     expect(shapes).toEqual(['Nehalem/1/-', 'SandyBridge/1/1G', 'SandyBridge/2/1G', 'max/4/-']);
     expect(dropped).toEqual([{ axes: { cpu: 'Nehalem', vcpus: 2 }, rule: 'exclude[0]' }]);
+  });
+
+  it('makes the same cells lazily, again on each iteration (include, exclude, constraints, pairwise, duplicates)', async () => {
+    const files = [
+      await loadMatrix(join(matrices, 'examples', 'github-style.yaml')),
+      parse(`name: t\n${APP}axes: {vcpus: [1, 2, 4], maxvcpus: [2, 4], memory: [512M, 1G]}\nconstraints: ["maxvcpus >= vcpus"]\nexclude: [{memory: 1G, vcpus: 1}]\n`),
+      parse(`name: t\n${APP}axes: {vcpus: [1, 2], memory: [512M, 1G], cpu: [Nehalem, max]}\npairwise: true\n`),
+      // An include that adds a cell equal to one the product made: one cell, as expandMatrix keeps it.
+      parse(`name: t\n${APP}axes: {vcpus: [1, 2]}\ninclude: [{vcpus: 5}, {vcpus: 5}]\n`),
+    ];
+    for (const file of files) {
+      const eager = expandMatrix(file);
+      const lazy = expandMatrixLazily(file);
+      expect(lazy.source.size).toBe(eager.cells.length);
+      expect([...lazy.source]).toEqual(eager.cells);
+      expect([...lazy.source].map((c) => c.id)).toEqual(eager.cells.map((c) => c.id));
+      expect(lazy.dropped).toEqual(eager.dropped);
+      expect(lazy.totalCombinations).toBe(eager.totalCombinations);
+    }
   });
 
   it('drops combinations by constraint and says which', () => {
