@@ -35,18 +35,23 @@ export async function harnessIdentity(): Promise<Provenance['harness']> {
   return { version, commit: head.stdout.trim(), ...(status.exitCode === 0 ? { dirty: status.stdout.trim() !== '' } : {}) };
 }
 
+function usesTools(cells: Iterable<Cell>): boolean {
+  for (const cell of cells) if (cell.app.files.some((f) => f.startsWith('@tools/'))) return true;
+  return false;
+}
+
 /**
  * Hash what the cells booted and ran. Images are found as the runner finds them (cached by content,
  * so this builds nothing that a run of these cells did not already build).
  */
-export async function collectProvenance(cells: readonly Cell[]): Promise<Provenance> {
+export async function collectProvenance(cells: Iterable<Cell>): Promise<Provenance> {
   const used = new Map<string, { role: ProvenanceFile['role']; cells: number }>();
   const add = (role: ProvenanceFile['role'], path: string) => {
     const entry = used.get(path) ?? { role, cells: 0 };
     entry.cells++;
     used.set(path, entry);
   };
-  const tools = cells.some((c) => c.app.files.some((f) => f.startsWith('@tools/'))) ? await ensureTools() : undefined;
+  const tools = usesTools(cells) ? await ensureTools() : undefined;
   for (const cell of cells) {
     for (const file of tools ? resolveAppFiles(cell, tools) : cell.app.files) add('payload', file);
     if (cell.backend !== 'qemu' && cell.backend !== 'libvirt') continue;

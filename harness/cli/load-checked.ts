@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { eventKinds } from '../inject/registry.js';
-import { expandMatrix, type Expansion } from '../matrix/expand.js';
+import { expandMatrix, expandMatrixLazily, type Expansion, type LazyExpansion } from '../matrix/expand.js';
+import type { Cell } from '../model/cell.js';
 import { MatrixError } from '../matrix/errors.js';
 import { loadMatrix, type MatrixFile } from '../matrix/load.js';
 import { checkSuiteEvents } from '../suite/check-events.js';
@@ -24,14 +25,25 @@ export async function loadCheckedMatrix(path: string): Promise<MatrixFile> {
  */
 export async function expandChecked(matrix: MatrixFile, options: { pairwise?: boolean } = {}): Promise<Expansion> {
   const expansion = expandMatrix(matrix, options);
-  const issues = await checkSuiteEvents(matrix, expansion.cells, loadSuite);
-  if (issues.length > 0) throw new MatrixError(issues);
+  await checkSuitesOf(matrix, expansion.cells);
   return expansion;
 }
 
+/** As expandChecked, the cells made as a run consumes them (expandMatrixLazily). */
+export async function expandCheckedLazily(matrix: MatrixFile, options: { pairwise?: boolean } = {}): Promise<LazyExpansion> {
+  const expansion = expandMatrixLazily(matrix, options);
+  await checkSuitesOf(matrix, expansion.source);
+  return expansion;
+}
+
+async function checkSuitesOf(matrix: MatrixFile, cells: Iterable<Cell>): Promise<void> {
+  const issues = await checkSuiteEvents(matrix, cells, loadSuite);
+  if (issues.length > 0) throw new MatrixError(issues);
+}
+
 /** A matrix that expands to no cell would run nothing and exit 0: a mistake (everything excluded or constrained away). */
-export function requireCells(matrix: MatrixFile, expansion: Expansion): void {
-  if (expansion.cells.length > 0) return;
+export function requireCells(matrix: MatrixFile, expansion: Expansion | LazyExpansion): void {
+  if (('cells' in expansion ? expansion.cells.length : expansion.source.size) > 0) return;
   const rules = new Map<string, number>();
   for (const drop of expansion.dropped) rules.set(drop.rule, (rules.get(drop.rule) ?? 0) + 1);
   const why = [...rules].map(([rule, n]) => `${n} by ${rule}`).join(', ');

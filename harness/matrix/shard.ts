@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../core/errors.js';
 import type { Cell } from '../model/cell.js';
+import { filterCells, type CellSource } from './cell-source.js';
 
 export interface Shard {
   /** 1-based */
@@ -28,6 +29,13 @@ const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
 export function assignShards(cells: ReadonlyArray<Pick<Cell, 'id'>>, total: number): Map<string, number> {
   const ordered = cells.map((c) => ({ id: c.id, hash: hashOf(c.id) })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.id < b.id ? -1 : 1));
   return new Map(ordered.map((c, rank) => [c.id, (rank % total) + 1]));
+}
+
+/** As selectShard, over a source: only the ids of this shard are held. */
+export function selectShardFrom(source: CellSource, shard: Shard): CellSource {
+  const shards = assignShards(Array.from(source, (c) => ({ id: c.id })), shard.total);
+  const mine = new Set([...shards].filter(([, index]) => index === shard.index).map(([id]) => id));
+  return filterCells(source, (cell) => mine.has(cell.id));
 }
 
 export function selectShard<T extends Pick<Cell, 'id'>>(cells: T[], shard: Shard): T[] {

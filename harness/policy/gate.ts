@@ -25,11 +25,12 @@ export interface RunGate {
  * run. With a policy or `record` (for --certify), the run folder keeps its inputs and the hashes
  * of what ran, so the verdict can be re-derived and the run certified from the folder alone.
  */
-export async function prepareGate(matrix: MatrixFile, cells: readonly Cell[], options: { policyFile?: string; record?: boolean } = {}): Promise<RunGate> {
+export async function prepareGate(matrix: MatrixFile, cells: Iterable<Cell>, options: { policyFile?: string; record?: boolean } = {}): Promise<RunGate> {
   const matrixText = await readFile(matrix.path, 'utf8');
   if (createHash('sha256').update(matrixText).digest('hex') !== matrix.hash) throw new ConfigError('MATRIX_CHANGED', `${matrix.path} changed after it was loaded: run again`);
-  const plan: PlannedCell[] = cells.map((c) => ({ id: c.id, axes: c.axes }));
   const source: PolicySource | undefined = await readPolicySource(matrix, options.policyFile);
+  // Only a policy or a recorded run needs the plan: a plain run holds no list of its cells.
+  const plan: PlannedCell[] = source || options.record ? Array.from(cells, (c) => ({ id: c.id, axes: c.axes })) : [];
   const policy = source ? parsePolicy(source, plan, limitSources(matrixText)) : undefined;
   return {
     ...(policy ? { policy } : {}),

@@ -34,6 +34,29 @@ describe('runPool', () => {
     expect(await done).toEqual({ started: 3, skippedByCancel: [] });
   });
 
+  it('reads a source only as slots free, and hands back what it never read when cancelled', async () => {
+    const { task, end, log } = gatedTasks();
+    const read: number[] = [];
+    function* source() {
+      for (const item of [1, 2, 3, 4]) {
+        read.push(item);
+        yield item;
+      }
+    }
+    const cancel = new AbortController();
+    const done = runPool(source(), 2, cancel.signal, task);
+    await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['start 1', 'start 2']);
+    // No item is held waiting: the third is read when a slot frees.
+    expect(read).toEqual([1, 2]);
+    await end(1);
+    expect(read).toEqual([1, 2, 3]);
+    cancel.abort();
+    await end(2);
+    await end(3);
+    expect(await done).toEqual({ started: 3, skippedByCancel: [4] });
+  });
+
   it('leaves a slot empty while the schedule picks nothing, and fills it when the schedule changes', async () => {
     const { task, end, log } = gatedTasks();
     let allowed = new Set([1]);

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Cell } from '../model/cell.js';
+import type { MachineSpec } from '../model/machine-spec.js';
 import type { CellResult } from '../model/result.js';
 import type { MatrixFile } from '../matrix/load.js';
+import { asCellSource, filterCells, type CellSource } from '../matrix/cell-source.js';
 import { resolveAppFiles } from '../matrix/app-files.js';
 import { ensureTools } from '../images/tools.js';
 import { ensureDefaultImage } from '../images/default-image.js';
@@ -57,28 +59,35 @@ export interface RunOutcome {
   reports: ReportPaths;
 }
 
-/** Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. */
-export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMatrixOptions): Promise<RunOutcome> {
+/**
+ * Run the cells of a matrix: bounded in parallel, streamed to results.jsonl, then reported. A
+ * source (expandMatrixLazily) is read as slots free; nothing of a finished cell stays in memory.
+ */
+export async function runMatrix(file: MatrixFile, cells: readonly Cell[] | CellSource, options: RunMatrixOptions): Promise<RunOutcome> {
   // A harness killed with SIGKILL could not remove its temp dirs, containers and domains (its QEMUs died with it).
   for (const what of await sweepLeftovers()) options.progress.message(`removed ${what}, left by a harness that died`);
-  const needsVm = cells.some((c) => c.backend === 'qemu' || c.backend === 'libvirt');
+  const source = asCellSource(cells);
+  const needsVm = some(source, (c) => c.backend === 'qemu' || c.backend === 'libvirt');
   const kvm: KvmProbe = needsVm
     ? await probeKvm(await ensureDefaultImage())
     : { usable: false, reason: 'not probed: no VM cells', probeMs: 0 };
   if (needsVm) options.progress.message(`accelerator: ${kvm.usable ? 'KVM' : 'TCG'} (${kvm.reason})`);
 
-  const { store, done } = await openStore(file, cells, options, kvm);
-  const pending = cells.filter((c) => !done.has(c.id));
-  if (done.size > 0) options.progress.message(`resuming: ${done.size} cell(s) already finished, ${pending.length} to run`);
+  const { store, done } = await openStore(file, source, options, kvm);
+  const pending = done.size > 0 ? filterCells(source, (c) => !done.has(c.id)) : source;
+  if (done.size > 0) options.progress.message(`resuming: ${done.size} cell(s) already finished, ${pending.size} to run`);
 
   const tools = ensureTools();
   const hosts = file.doc.hosts && file.doc.hosts.length > 0 ? new HostPool(file.doc.hosts) : undefined;
   const scope = rootScope.child(`run-${store.dir}`);
-  // With snapshots, cells start when they can make progress: boots one per core, clones once their snapshot exists.
-  const schedule = options.snapshots === false ? undefined : new SnapshotSchedule<Cell>(availableParallelism());
+  // With snapshots, QEMU cells start when they can make progress: boots one per core, clones once
+  // their snapshot exists. Without QEMU cells there is nothing to schedule: cells are read in order.
+  const qemuMachines: MachineSpec[] = [];
+  for (const cell of pending) if (cell.backend === 'qemu') qemuMachines.push(cell.machine);
+  const schedule = options.snapshots === false || qemuMachines.length === 0 ? undefined : new SnapshotSchedule<Cell>(availableParallelism());
   const snapshots = schedule && new SnapshotPool({ kvm, scope, schedule, log: (line) => options.progress.message(line), ...(options.snapshotDir ? { dir: options.snapshotDir } : {}) });
   // Whether a snapshot pays depends on how many cells share a configuration.
-  snapshots?.plan(pending.filter((c) => c.backend === 'qemu').map((c) => c.machine));
+  snapshots?.plan(qemuMachines);
   const environment = {
     scope,
     signal: options.signal,
@@ -90,7 +99,7 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
   // Restored cells mostly wait on their app: with snapshots four cells per core run at once, while
   // the schedule keeps cold boots to one per core (memory still bounds both).
   const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(pending, availableParallelism() * 4) : autoConcurrency(pending));
-  options.progress.message(`running ${pending.length} cell(s), ${concurrency} at a time`);
+  options.progress.message(`running ${pending.size} cell(s), ${concurrency} at a time`);
   try {
     await runPool(pending, concurrency, options.signal, async (cell) => {
       options.progress.cellStarted(cell.id);
@@ -113,7 +122,7 @@ export async function runMatrix(file: MatrixFile, cells: Cell[], options: RunMat
 
 async function openStore(
   file: MatrixFile,
-  cells: Cell[],
+  cells: CellSource,
   options: RunMatrixOptions,
   kvm: KvmProbe,
 ): Promise<{ store: ResultsStore; done: Set<string> }> {
@@ -130,7 +139,12 @@ async function openStore(
     matrix: { name: file.name, path: file.path, hash: file.hash },
     environment: await collectEnvironment({ kvm: { usable: kvm.usable, reason: kvm.reason } }),
     ...(options.shard ? { shard: options.shard } : {}),
-    cellIds: cells.map((c) => c.id),
+    cellIds: Array.from(cells, (c) => c.id),
   });
   return { store, done: new Set() };
+}
+
+function some(cells: Iterable<Cell>, test: (cell: Cell) => boolean): boolean {
+  for (const cell of cells) if (test(cell)) return true;
+  return false;
 }

@@ -13,7 +13,7 @@ import type { Suite } from './api.js';
  * problem is reported once at the suite's entry in the matrix, before any VM. `loadSuite` resolves
  * names (the registry of built-ins lives above this layer, in harness/run/suite-registry.ts).
  */
-export async function checkSuiteEvents(file: MatrixFile, cells: Cell[], loadSuite: (ref: SuiteRef) => Promise<Suite>): Promise<MatrixIssue[]> {
+export async function checkSuiteEvents(file: MatrixFile, cells: Iterable<Cell>, loadSuite: (ref: SuiteRef) => Promise<Suite>): Promise<MatrixIssue[]> {
   const report = new LackReport();
   const invalid = new Map<string, MatrixIssue>();
   const issueAt = (path: DocPath, message: string): MatrixIssue => ({ file: file.path, ...(file.locate?.(path) ?? { line: 1, column: 1 }), path: formatPath(path), message });

@@ -1,13 +1,14 @@
 import { relative, resolve } from 'node:path';
-import { parseShard, selectShard } from '../../matrix/shard.js';
-import { selectCells } from '../../matrix/select.js';
+import { parseShard, selectShardFrom } from '../../matrix/shard.js';
+import { selectFrom } from '../../matrix/select.js';
+import { mapCells } from '../../matrix/cell-source.js';
 import { createProgress } from '../../report/progress.js';
 import { runMatrix } from '../../run/run-matrix.js';
 import { handleInterrupts } from '../../run/signals.js';
 import { readResults, RESULTS_FILE } from '../../report/results-store.js';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { exclusiveFlags, folderFlag, intFlag } from '../flags.js';
-import { expandChecked, loadCheckedMatrix, requireCells } from '../load-checked.js';
+import { expandCheckedLazily, loadCheckedMatrix, requireCells } from '../load-checked.js';
 import { parseCommand, usageLine } from '../command-spec.js';
 import { SPECS } from '../specs.js';
 import { githubAnnotations } from '../../report/github-annotations.js';
@@ -45,18 +46,19 @@ export async function runCommand(args: string[]): Promise<number> {
   exclusiveFlags(values, ['json', 'plain']);
   exclusiveFlags(values, ['resume', 'rerun-failed']);
   const matrix = await loadCheckedMatrix(file);
-  const expansion = await expandChecked(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
+  // Cells are made as the run takes them (a 10,000-cell run holds no list of them), checked first.
+  const expansion = await expandCheckedLazily(matrix, values.pairwise === undefined ? {} : { pairwise: values.pairwise });
   requireCells(matrix, expansion);
   const rerun = values['rerun-failed'] !== undefined ? await failedIds(values['rerun-failed']) : undefined;
-  const picked = selectCells(expansion.cells, { ...(values.only ? { only: values.only } : {}), ...(values.filter !== undefined ? { filter: values.filter } : {}), ...(rerun ? { ids: rerun } : {}) });
-  const sharded = shard ? selectShard(picked, shard) : picked;
-  const cells = repeat === undefined ? sharded : sharded.map((cell) => ({ ...cell, repeat }));
-  if (cells.length === 0) {
+  const picked = selectFrom(expansion.source, { ...(values.only ? { only: values.only } : {}), ...(values.filter !== undefined ? { filter: values.filter } : {}), ...(rerun ? { ids: rerun } : {}) });
+  const sharded = shard ? selectShardFrom(picked, shard) : picked;
+  const cells = repeat === undefined ? sharded : mapCells(sharded, (cell) => ({ ...cell, repeat }));
+  if (cells.size === 0) {
     // Not a mistake: a fixed CI shard count can exceed what a small matrix fills, and a green run has nothing to rerun. No run folder is written.
     const why = rerun
       ? `${values['rerun-failed']} has no failed, error, incomplete or interrupted cell of this matrix: nothing to rerun`
       : shard
-        ? `shard ${shard.index}/${shard.total} holds none of ${picked === expansion.cells ? "the matrix's" : 'the selected'} ${picked.length} cell(s): nothing to run`
+        ? `shard ${shard.index}/${shard.total} holds none of ${picked === expansion.source ? "the matrix's" : 'the selected'} ${picked.size} cell(s): nothing to run`
         : 'no cell selected: nothing to run';
     process.stderr.write(`${why}\n`);
     emit({ event: 'nothing-to-run', reason: why, exitCode: EXIT.ok });
@@ -65,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // The policy is checked against the cells before anything starts, like the matrix (exit 2 with file:line:column).
   if (values.certify !== undefined && values.key === undefined && values['gpg-key'] === undefined) throw new ConfigError('CLI_OPTION', '--certify needs --key FILE (an OpenSSH key) or --gpg-key ID to sign the bundle');
   const gate = await prepareGate(matrix, cells, { ...(values.policy !== undefined ? { policyFile: values.policy } : {}), record: values.certify !== undefined });
-  const progress = createProgress({ total: cells.length, mode: json ? 'json' : values.plain ? 'plain' : 'auto', ...(json ? { stream: process.stdout } : {}) });
+  const progress = createProgress({ total: cells.size, mode: json ? 'json' : values.plain ? 'plain' : 'auto', ...(json ? { stream: process.stdout } : {}) });
   const interrupts = handleInterrupts((signal) => {
     const text = `${signal}: stopping running cells and recording them as interrupted (again to force)`;
     if (json) process.stderr.write(`${text}\n`);
