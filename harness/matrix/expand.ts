@@ -80,8 +80,8 @@ function expandWith(file: MatrixFile, options: { pairwise?: boolean; collectDrop
     combination: () => void total++,
     drop: (axes, rule) => void (collect && dropped.push({ axes, rule })),
   });
-  // Cells of one configuration share one (never mutated) MachineSpec, across iterations too.
-  const machines = new Map<string, MachineSpec>();
+  // Across iterations too.
+  const machines = new MachineCache(file);
   const duplicates = new Set<number>();
   const seen = new Set<string>();
   const lacks = new LackReport();
@@ -178,23 +178,34 @@ function* withIncludes(doc: MatrixFile['doc'], kept: Iterable<Combination>): Gen
 }
 
 /** A cell per combination (duplicates included: the caller skips them). */
-function* cellsOf(file: MatrixFile, combinations: Iterable<Combination>, machines: Map<string, MachineSpec>): Generator<Cell> {
+function* cellsOf(file: MatrixFile, combinations: Iterable<Combination>, machines: MachineCache): Generator<Cell> {
   for (const combination of combinations) {
     const axes = flat<Record<string, AxisValue>>(file.doc.defaults, combination);
-    const cell = toCell(file, axes, flatText(cellId(axes)));
-    const key = JSON.stringify(cell.machine);
-    const machine = machines.get(key);
-    if (machine) cell.machine = machine;
-    else machines.set(key, cell.machine);
-    yield cell;
+    yield toCell(file, axes, flatText(cellId(axes)), machines.for(axes));
   }
 }
 
-function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): Cell {
-  const { doc } = file;
-  const backend = String(axes.backend ?? 'qemu') as Backend;
+/** The axes a cell's machine is made from: cells equal on these share one machine object. */
+const MACHINE_AXES = ['cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'network', 'image'] as const;
+
+/** Cells of one configuration share one (never mutated) MachineSpec, made once: a 10,000-cell list held a copy per cell. */
+class MachineCache {
+  private readonly machines = new Map<string, MachineSpec>();
+
+  constructor(private readonly file: MatrixFile) {}
+
+  for(axes: Record<string, AxisValue>): MachineSpec {
+    let key = '';
+    for (const name of MACHINE_AXES) key += `${typeof axes[name]}:${String(axes[name])}\u0000`;
+    let machine = this.machines.get(key);
+    if (!machine) this.machines.set(key, (machine = machineOf(this.file, axes)));
+    return machine;
+  }
+}
+
+function machineOf(file: MatrixFile, axes: Record<string, AxisValue>): MachineSpec {
   const vcpus = Number(axes.vcpus ?? DEFAULT_MACHINE.vcpus);
-  const machine: MachineSpec = flat(DEFAULT_MACHINE, {
+  return flat(DEFAULT_MACHINE, {
     cpuModel: String(axes.cpu ?? DEFAULT_MACHINE.cpuModel),
     vcpus,
     maxVcpus: Math.max(vcpus, Number(axes.maxvcpus ?? vcpus)),
@@ -204,8 +215,13 @@ function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string): 
     accel: (axes.accel as MachineSpec['accel'] | undefined) ?? 'auto',
     balloon: axes.balloon === undefined ? true : Boolean(axes.balloon),
     ...(axes.network !== undefined ? { network: String(axes.network) as MachineSpec['network'] } : {}),
-    image: imageRefFor(axes.image, dirname(file.path), doc.app.packages),
+    image: imageRefFor(axes.image, dirname(file.path), file.doc.app.packages),
   });
+}
+
+function toCell(file: MatrixFile, axes: Record<string, AxisValue>, id: string, machine: MachineSpec): Cell {
+  const { doc } = file;
+  const backend = String(axes.backend ?? 'qemu') as Backend;
   const scenario = String(axes.events ?? 'none');
   const host = axes.host !== undefined ? pickHost(doc.hosts, String(axes.host)) : undefined;
   // Every cell runs the matrix's app as it is: one shared (never mutated) object; its user axes'

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Cell } from '../model/cell.js';
-import type { MachineSpec } from '../model/machine-spec.js';
 import type { CellResult } from '../model/result.js';
 import type { MatrixFile } from '../matrix/load.js';
 import { asCellSource, filterCells, type CellSource } from '../matrix/cell-source.js';
@@ -20,7 +19,7 @@ import { loadSuitesForCell } from './suite-registry.js';
 import { rootScope } from '../core/scope.js';
 import { runCell } from './cell-runner.js';
 import { runPool } from './pool.js';
-import { autoConcurrency } from './concurrency.js';
+import { autoConcurrency, surveyCells } from './concurrency.js';
 import { availableParallelism } from 'node:os';
 import { createMachineFactory } from './start-machine.js';
 import { SnapshotPool } from '../snapshots/pool.js';
@@ -67,14 +66,17 @@ export async function runMatrix(file: MatrixFile, cells: readonly Cell[] | CellS
   // A harness killed with SIGKILL could not remove its temp dirs, containers and domains (its QEMUs died with it).
   for (const what of await sweepLeftovers()) options.progress.message(`removed ${what}, left by a harness that died`);
   const source = asCellSource(cells);
-  const needsVm = some(source, (c) => c.backend === 'qemu' || c.backend === 'libvirt');
+  // One pass over the cells before the run (each pass makes every cell again).
+  const planned = surveyCells(source);
+  const needsVm = planned.vmMachines.length > 0;
   const kvm: KvmProbe = needsVm
     ? await probeKvm(await ensureDefaultImage())
     : { usable: false, reason: 'not probed: no VM cells', probeMs: 0 };
   if (needsVm) options.progress.message(`accelerator: ${kvm.usable ? 'KVM' : 'TCG'} (${kvm.reason})`);
 
-  const { store, done } = await openStore(file, source, options, kvm);
+  const { store, done } = await openStore(file, planned.ids, options, kvm);
   const pending = done.size > 0 ? filterCells(source, (c) => !done.has(c.id)) : source;
+  const toRun = done.size > 0 ? surveyCells(pending) : planned;
   if (done.size > 0) options.progress.message(`resuming: ${done.size} cell(s) already finished, ${pending.size} to run`);
 
   const tools = ensureTools();
@@ -82,12 +84,10 @@ export async function runMatrix(file: MatrixFile, cells: readonly Cell[] | CellS
   const scope = rootScope.child(`run-${store.dir}`);
   // With snapshots, QEMU cells start when they can make progress: boots one per core, clones once
   // their snapshot exists. Without QEMU cells there is nothing to schedule: cells are read in order.
-  const qemuMachines: MachineSpec[] = [];
-  for (const cell of pending) if (cell.backend === 'qemu') qemuMachines.push(cell.machine);
-  const schedule = options.snapshots === false || qemuMachines.length === 0 ? undefined : new SnapshotSchedule<Cell>(availableParallelism());
+  const schedule = options.snapshots === false || toRun.qemuMachines.length === 0 ? undefined : new SnapshotSchedule<Cell>(availableParallelism());
   const snapshots = schedule && new SnapshotPool({ kvm, scope, schedule, log: (line) => options.progress.message(line), ...(options.snapshotDir ? { dir: options.snapshotDir } : {}) });
   // Whether a snapshot pays depends on how many cells share a configuration.
-  snapshots?.plan(qemuMachines);
+  snapshots?.plan(toRun.qemuMachines);
   const environment = {
     scope,
     signal: options.signal,
@@ -98,7 +98,7 @@ export async function runMatrix(file: MatrixFile, cells: readonly Cell[] | CellS
   };
   // Restored cells mostly wait on their app: with snapshots four cells per core run at once, while
   // the schedule keeps cold boots to one per core (memory still bounds both).
-  const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(pending, availableParallelism() * 4) : autoConcurrency(pending));
+  const concurrency = options.concurrency ?? (snapshots ? autoConcurrency(toRun, availableParallelism() * 4) : autoConcurrency(toRun));
   options.progress.message(`running ${pending.size} cell(s), ${concurrency} at a time`);
   try {
     await runPool(pending, concurrency, options.signal, async (cell) => {
@@ -122,7 +122,7 @@ export async function runMatrix(file: MatrixFile, cells: readonly Cell[] | CellS
 
 async function openStore(
   file: MatrixFile,
-  cells: CellSource,
+  cellIds: string[],
   options: RunMatrixOptions,
   kvm: KvmProbe,
 ): Promise<{ store: ResultsStore; done: Set<string> }> {
@@ -139,12 +139,7 @@ async function openStore(
     matrix: { name: file.name, path: file.path, hash: file.hash },
     environment: await collectEnvironment({ kvm: { usable: kvm.usable, reason: kvm.reason } }),
     ...(options.shard ? { shard: options.shard } : {}),
-    cellIds: Array.from(cells, (c) => c.id),
+    cellIds,
   });
   return { store, done: new Set() };
-}
-
-function some(cells: Iterable<Cell>, test: (cell: Cell) => boolean): boolean {
-  for (const cell of cells) if (test(cell)) return true;
-  return false;
 }
