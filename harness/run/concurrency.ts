@@ -10,7 +10,7 @@ const GUEST_OVERHEAD_MIB = 300;
  * 2 cores, 4 take twice as long), and no more than free memory holds.
  */
 export function autoConcurrency(cells: CellsToRun, cores = availableParallelism(), freeMiB = freemem() / 2 ** 20): number {
-  const heaviest = Math.max(0, ...cells.vmMachines.map((m) => m.memoryMiB));
+  const heaviest = cells.vmMachines.reduce((most, m) => Math.max(most, m.memoryMiB), 0);
   const byMemory = cells.vmMachines.length > 0 ? Math.floor((freeMiB * 0.8) / (heaviest + GUEST_OVERHEAD_MIB)) : Infinity;
   return Math.max(1, Math.min(cores, byMemory, Math.max(cells.count, 1)));
 }
