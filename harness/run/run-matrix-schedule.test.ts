@@ -33,7 +33,9 @@ describe('run order with snapshots', () => {
     const outcome = await runMatrix(matrix, cells, { reportsRoot: join(dir, 'reports'), snapshotDir: join(dir, 'snapshots'), signal: new AbortController().signal, progress });
 
     expect(outcome.record.cells.map((c) => c.outcome)).toEqual(cells.map(() => 'passed'));
-    expect(outcome.record.cells.filter((c) => c.metrics.snapshot_restored?.value === 1)).toHaveLength(CPUS.length);
+    // A clone that booted cold says why in the run's messages (a decision, a failed save or restore).
+    const why = seen.filter((line) => /cold boot|could not|would not pay/.test(line)).join('\n');
+    expect(outcome.record.cells.filter((c) => c.metrics.snapshot_restored?.value === 1).map((c) => c.id), why).toHaveLength(CPUS.length);
     const at = (pattern: RegExp): number => seen.findIndex((line) => pattern.test(line));
     for (const cpu of CPUS) {
       const [donor, clone] = cells.filter((c) => c.machine.cpuModel === cpu).map((c) => c.id);
