@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MACHINE } from '../harness/model/machine-spec.js';
 import { ResourceScope } from '../harness/core/scope.js';
@@ -27,7 +27,7 @@ const STEPS: Record<Way, string[]> = {
  */
 export async function benchCellReady(rounds = 7): Promise<BenchLine[]> {
   const kvm = await probeKvm(await ensureDefaultImage());
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-snap-'));
+  const dir = makeTempDir('bench-snap-');
   const scope = new ResourceScope('bench-cell-ready');
   const withSpares = new SnapshotPool({ dir, kvm, scope });
   const onDemand = new SnapshotPool({ dir, kvm, scope, spares: 0 });

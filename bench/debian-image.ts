@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_MACHINE, type MachineSpec } from '../harness/model/machine-spec.js';
 import { ensureDefaultImage } from '../harness/images/default-image.js';
@@ -24,7 +24,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-const coldCache = mkdtempSync(join(tmpdir(), 'bw-bench-debian-'));
+const coldCache = makeTempDir('bench-debian-');
 const scope = new ResourceScope('bench-debian');
 try {
   // The default image and tools first (the distro image reuses its kernel), so only the distro build is timed.
@@ -56,7 +56,7 @@ try {
     systemdMs.push(performance.now() - launched);
     await own.dispose();
   }
-  const snapshotDir = mkdtempSync(join(tmpdir(), 'bw-bench-debian-snap-'));
+  const snapshotDir = makeTempDir('bench-debian-snap-');
   const pool = new SnapshotPool({ dir: snapshotDir, kvm, scope });
   await (await pool.start(SPEC, { scope: scope.child('golden'), name: 'bench-golden' })).stop();
   const restoreMs: number[] = [];

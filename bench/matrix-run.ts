@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMatrix } from '../harness/matrix/load.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
@@ -33,7 +33,7 @@ const MATRIX_24 = MATRIX_12.replace('name: bench-12', 'name: bench-24').replace(
  * snapshot run pays for every configuration's first boot and save, as a first run in CI does.
  */
 async function coldVsSnapshots(text: string, label: string, target: string): Promise<BenchLine[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-matrix-'));
+  const dir = makeTempDir('bench-matrix-');
   const file = join(dir, 'bench.yaml');
   writeFileSync(file, text);
   const lines: BenchLine[] = [];
@@ -73,7 +73,7 @@ export async function benchMatrixRun(): Promise<BenchLine[]> {
 
 /** The same 8-cell matrix at concurrency 1 and 2: how far the runner's parallelism scales on this host. */
 export async function benchMatrixConcurrency(): Promise<BenchLine[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-conc-'));
+  const dir = makeTempDir('bench-conc-');
   const file = join(dir, 'eight.yaml');
   writeFileSync(file, `name: bench-8\napp:\n  command: [/bin/sh, -c, "sleep 2"]\n  timeout: 60s\ndefaults: {backend: qemu, memory: 256M}\naxes:\n  cpu: [Nehalem, max]\n  n: [1, 2, 3, 4]\ntimeout: 180s\n`);
   const lines: BenchLine[] = [];

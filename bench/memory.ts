@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ function liveHeapMiB(): number {
 
 /** One run of `count` local cells in this process (peak RSS is per process: called in a fresh one). */
 export async function measureLocalRun(count: number): Promise<MemoryRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-memory-'));
+  const dir = makeTempDir('bench-memory-');
   const file = join(dir, 'many.yaml');
   // Two axes whose product is exactly `count` (1,000 = 25 x 40; 10,000 = 100 x 100).
   let a = Math.floor(Math.sqrt(count));

@@ -1,6 +1,7 @@
+import { makeTempDir } from '../harness/core/temp-dir.js';
 import { createConnection } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_MACHINE, type MachineSpec } from '../harness/model/machine-spec.js';
@@ -105,7 +106,7 @@ async function harnessBoot(kvm: Awaited<ReturnType<typeof probeKvm>>, i: number)
 
 /** What a script does: QEMU with an agent port and the same NIC, console logged, guest-sync until answered, SIGTERM. */
 async function bareBoot(image: GuestImage, accel: string, ownSession: boolean): Promise<Steps> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bare-'));
+  const dir = makeTempDir('bare-');
   const agent = join(dir, 'qga.sock');
   const lines: ConsoleLine[] = [];
   const origin = performance.now();

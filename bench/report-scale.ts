@@ -1,5 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CellResult } from '../harness/model/result.js';
@@ -60,7 +60,7 @@ function folderBytes(dir: string): number {
 
 /** Reports for a 1,000-cell run: store with fsync per cell, read back, all formats, compare 5 vs 5 repeats. */
 export async function benchReportScale(cells = 1000): Promise<BenchLine[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-report-'));
+  const dir = makeTempDir('bench-report-');
   try {
     const record = syntheticRun(cells, (i) => (i * 7) % 13);
     const { cells: list, finishedAt: _f, interrupted: _i, ...header } = record;

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MACHINE, type MachineSpec } from '../harness/model/machine-spec.js';
@@ -26,7 +26,7 @@ export interface RestoredPlugResult {
  * `node dist/bench/restored-plug.js [rounds] [parallel] [busy]`.
  */
 export async function benchRestoredPlug(rounds = 100, parallel = 2, busy = false, spec: MachineSpec = { ...DEFAULT_MACHINE, cpuModel: 'Nehalem', vcpus: 1, maxVcpus: 2, memoryMiB: 384 }): Promise<RestoredPlugResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-restored-plug-'));
+  const dir = makeTempDir('restored-plug-');
   const scope = new ResourceScope('bench-restored-plug');
   const result: RestoredPlugResult = { rounds, failures: 0, failed: [], plugMs: [] };
   try {

@@ -1,5 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../harness/core/temp-dir.js';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { projectRoot } from '../harness/core/project-root.js';
@@ -14,7 +14,7 @@ const SHARDS = 4;
  * The merged run must hold the same cells with the same outcomes and reasons as the whole run.
  */
 export async function benchShards(): Promise<BenchLine[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-bench-shards-'));
+  const dir = makeTempDir('bench-shards-');
   const file = join(dir, 'shards.yaml');
   writeFileSync(
     file,
