@@ -187,6 +187,8 @@ function* cellsOf(file: MatrixFile, combinations: Iterable<Combination>, machine
 
 /** The axes a cell's machine is made from: cells equal on these share one machine object. */
 const MACHINE_AXES = ['cpu', 'vcpus', 'maxvcpus', 'memory', 'maxmem', 'slots', 'machine', 'accel', 'balloon', 'network', 'image'] as const;
+/** What machineOf may read: an axis it used without being listed above would be a type error, not machines wrongly shared. */
+type MachineAxes = Partial<Record<(typeof MACHINE_AXES)[number], AxisValue>>;
 
 /** Cells of one configuration share one (never mutated) MachineSpec, made once: a 10,000-cell list held a copy per cell. */
 class MachineCache {
@@ -203,7 +205,7 @@ class MachineCache {
   }
 }
 
-function machineOf(file: MatrixFile, axes: Record<string, AxisValue>): MachineSpec {
+function machineOf(file: MatrixFile, axes: MachineAxes): MachineSpec {
   const vcpus = Number(axes.vcpus ?? DEFAULT_MACHINE.vcpus);
   return flat(DEFAULT_MACHINE, {
     cpuModel: String(axes.cpu ?? DEFAULT_MACHINE.cpuModel),
